@@ -1,0 +1,382 @@
+/**
+ * The daemon's one connection to the MQTT broker (mqtt.js underneath). Adds what the daemon needs on
+ * top: a `connected` event on every (re)connect so discovery and state get re-published, our own
+ * re-subscription after reconnects, a bounded offline queue, promise-based publish, a visible
+ * "refused" state for bad credentials, and counters for metrics.
+ */
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { TypedEmitter } from '../core/emitter.js';
+import type { Logger } from '../log.js';
+
+export type QoS = 0 | 1 | 2;
+
+export interface MqttConnectionOptions {
+  /** mqtt://host:port or mqtts://host:port */
+  url: string;
+  username?: string;
+  password?: string;
+  clientId: string;
+  tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean };
+  /** Last will, published by the broker when this connection dies without a DISCONNECT. */
+  will: { topic: string; payload: string | Buffer; retain: boolean; qos: QoS };
+  keepaliveS: number;
+  reconnectPeriodMs: number;
+  connectTimeoutMs?: number;
+  /** Publishes waiting for the broker beyond this are rejected instead of growing memory. */
+  maxQueuedPublishes?: number;
+  /** How long close() waits for in-flight publishes (the caller's `offline`) before cutting the socket. */
+  closeTimeoutMs?: number;
+  logger: Logger;
+}
+
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'refused' | 'closed';
+
+export interface MqttConnectionEvents {
+  /** After every CONNACK (first and each reconnect), once our subscriptions are back in place. */
+  connected: [];
+  disconnected: [];
+  message: [topic: string, payload: Buffer];
+  /** The broker refused the credentials; we keep retrying at the reconnect period. */
+  refused: [reason: string];
+}
+
+export interface MqttConnectionCounters {
+  published: number;
+  received: number;
+  reconnects: number;
+  publishFailures: number;
+  queued: number;
+}
+
+/** The broker answered CONNACK with an authentication/authorization failure. */
+export class MqttAuthError extends Error {
+  constructor(
+    message: string,
+    readonly reasonCode: number,
+  ) {
+    super(message);
+    this.name = 'MqttAuthError';
+  }
+}
+
+// CONNACK codes meaning "your credentials are not accepted": 3.1.1 (4, 5) and 5.0 (134, 135, 138, 140).
+const AUTH_REASON_CODES = new Set([4, 5, 134, 135, 138, 140]);
+// While refused, repeat the error line every this many attempts rather than on each one.
+const REFUSED_LOG_EVERY = 12;
+
+interface PendingPublish {
+  reject(err: Error): void;
+  /** Resolves once the publish settled either way. */
+  settled: Promise<void>;
+}
+
+export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
+  private readonly options: MqttConnectionOptions;
+  private readonly log: Logger;
+  private client: MqttClient | undefined;
+  private currentState: ConnectionState = 'idle';
+  private error: string | undefined;
+  private connectionGeneration = 0;
+  private readonly topics = new Set<string>();
+  private readonly pending = new Set<PendingPublish>();
+  private readonly stats = { published: 0, received: 0, reconnects: 0, publishFailures: 0 };
+  private failureStreak = 0;
+  private firstConnect: { resolve(): void; reject(err: Error): void } | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: MqttConnectionOptions) {
+    super();
+    this.options = options;
+    this.log = options.logger.child({ component: 'mqtt', broker: redactUrl(options.url) });
+  }
+
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  /** Why the last attempt failed (refused credentials, unreachable broker), cleared on success. */
+  get lastError(): string | undefined {
+    return this.error;
+  }
+
+  /** Increments on every successful (re)connect; lets caches tell that the broker session is new. */
+  get generation(): number {
+    return this.connectionGeneration;
+  }
+
+  get isConnected(): boolean {
+    return this.currentState === 'connected';
+  }
+
+  counters(): MqttConnectionCounters {
+    return { ...this.stats, queued: this.pending.size };
+  }
+
+  /**
+   * Start connecting. Resolves on the first CONNACK; rejects with MqttAuthError if the broker refuses
+   * the credentials (retries continue in the background) or if close() is called first. An unreachable
+   * broker does not reject: the connection keeps retrying, as the broker may simply start later.
+   */
+  connect(): Promise<void> {
+    if (this.client) return Promise.reject(new Error('MqttConnection.connect() was already called'));
+    if (this.closing) return Promise.reject(new Error('MQTT connection is closed'));
+    const o = this.options;
+    const clientOptions: IClientOptions = {
+      clientId: o.clientId,
+      protocolVersion: 4,
+      clean: true,
+      keepalive: o.keepaliveS,
+      reconnectPeriod: o.reconnectPeriodMs,
+      connectTimeout: o.connectTimeoutMs ?? 10_000,
+      // Retry after a refused CONNACK too: credentials may be fixed on the broker side.
+      reconnectOnConnackError: true,
+      // We re-subscribe ourselves on every connect (see onConnect); mqtt.js would do it as well and
+      // also replay a SUBSCRIBE queued while offline, subscribing twice.
+      resubscribe: false,
+      will: {
+        topic: o.will.topic,
+        payload: toBuffer(o.will.payload),
+        qos: o.will.qos,
+        retain: o.will.retain,
+      },
+      ...(o.username !== undefined ? { username: o.username } : {}),
+      ...(o.password !== undefined ? { password: o.password } : {}),
+      ...(o.tls?.ca !== undefined ? { ca: o.tls.ca } : {}),
+      ...(o.tls?.cert !== undefined ? { cert: o.tls.cert } : {}),
+      ...(o.tls?.key !== undefined ? { key: o.tls.key } : {}),
+      ...(o.tls?.rejectUnauthorized !== undefined ? { rejectUnauthorized: o.tls.rejectUnauthorized } : {}),
+    };
+    const promise = new Promise<void>((resolve, reject) => {
+      this.firstConnect = { resolve, reject };
+    });
+    this.currentState = 'connecting';
+    this.log.info({ clientId: o.clientId }, 'connecting to MQTT broker');
+    const client = connect(o.url, clientOptions);
+    this.client = client;
+    client.on('connect', () => this.onConnect(client));
+    client.on('close', () => this.onClose());
+    client.on('reconnect', () => {
+      if (this.currentState !== 'refused') this.currentState = 'reconnecting';
+    });
+    client.on('error', (err) => this.onError(err));
+    client.on('message', (topic, payload) => {
+      this.stats.received++;
+      this.emit('message', topic, payload);
+    });
+    return promise;
+  }
+
+  /**
+   * Publish; settles when the message is handed to the broker (QoS 0) or acknowledged (QoS 1/2).
+   * While offline the message waits in a bounded queue and goes out after the reconnect.
+   */
+  publish(
+    topic: string,
+    payload: string | Buffer,
+    options: { retain?: boolean; qos?: QoS } = {},
+  ): Promise<void> {
+    const client = this.client;
+    if (this.closing) return Promise.reject(new Error(`MQTT connection is closed; not publishing ${topic}`));
+    if (!client) return Promise.reject(new Error(`MQTT connection not started; not publishing ${topic}`));
+    const limit = this.options.maxQueuedPublishes ?? 1000;
+    if (this.pending.size >= limit) {
+      this.stats.publishFailures++;
+      return Promise.reject(
+        new Error(`MQTT publish queue full (${limit} messages waiting for the broker); dropped ${topic}`),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      let markSettled = () => {};
+      const entry: PendingPublish = {
+        settled: new Promise<void>((r) => {
+          markSettled = r;
+        }),
+        reject: (err) => {
+          if (!this.pending.delete(entry)) return;
+          this.stats.publishFailures++;
+          markSettled();
+          reject(err);
+        },
+      };
+      this.pending.add(entry);
+      client.publish(topic, payload, { qos: options.qos ?? 0, retain: options.retain ?? false }, (err) => {
+        if (err) return entry.reject(err);
+        if (!this.pending.delete(entry)) return;
+        this.stats.published++;
+        markSettled();
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Subscribe (QoS 1). Topics are remembered and subscribed again after every reconnect. Resolves
+   * once the broker granted them, or at once while offline (they go out with the next connect).
+   */
+  async subscribe(topics: string | string[]): Promise<void> {
+    if (this.closing) throw new Error('MQTT connection is closed');
+    const fresh = (Array.isArray(topics) ? topics : [topics]).filter((t) => !this.topics.has(t));
+    if (fresh.length === 0) return;
+    for (const t of fresh) this.topics.add(t);
+    const client = this.client;
+    if (!client || !this.isConnected) return;
+    try {
+      await this.sendSubscribe(client, fresh);
+    } catch (err) {
+      // Lost the connection mid-way: onConnect subscribes everything again.
+      if (!this.isConnected) return;
+      throw err;
+    }
+  }
+
+  /**
+   * Disconnect cleanly (a DISCONNECT, so the broker does not publish the will). Publishes nothing
+   * itself: the caller publishes its `offline` first; we wait for that to go out, up to closeTimeoutMs.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const wasConnected = this.isConnected;
+    this.currentState = 'closed';
+    this.firstConnect?.reject(new Error('MQTT connection closed before it was established'));
+    this.firstConnect = undefined;
+    const client = this.client;
+    if (client) {
+      const timeoutMs = this.options.closeTimeoutMs ?? 2000;
+      let drained = true;
+      if (wasConnected && this.pending.size > 0) {
+        const settled = Promise.all([...this.pending].map((p) => p.settled));
+        drained = await withTimeout(settled, timeoutMs).then(
+          () => true,
+          () => false,
+        );
+      }
+      // Graceful DISCONNECT when we can; otherwise cut the socket (the broker then sends the will).
+      await withTimeout(client.endAsync(!(wasConnected && drained)), timeoutMs).catch(() =>
+        client.stream?.destroy(),
+      );
+      client.removeAllListeners();
+      // Swallow late socket errors after we stopped caring.
+      client.on('error', () => {});
+    }
+    for (const entry of [...this.pending])
+      entry.reject(new Error('MQTT connection closed before the message was sent'));
+    this.log.info(this.counters(), 'MQTT connection closed');
+  }
+
+  private onConnect(client: MqttClient): void {
+    if (this.closing) return;
+    const reconnect = this.connectionGeneration > 0;
+    this.connectionGeneration++;
+    const generation = this.connectionGeneration;
+    if (reconnect) this.stats.reconnects++;
+    this.currentState = 'connected';
+    this.error = undefined;
+    this.failureStreak = 0;
+    this.log.info({ reconnect }, reconnect ? 'reconnected to MQTT broker' : 'connected to MQTT broker');
+    const topics = [...this.topics];
+    const resubscribed = topics.length > 0 ? this.sendSubscribe(client, topics) : Promise.resolve();
+    resubscribed
+      .catch((err: unknown) => this.log.error({ err: errorText(err), topics }, 'could not subscribe'))
+      .finally(() => {
+        // Skip if the connection dropped meanwhile; the next CONNACK will announce itself.
+        if (generation !== this.connectionGeneration || !this.isConnected) return;
+        this.firstConnect?.resolve();
+        this.firstConnect = undefined;
+        this.emit('connected');
+      });
+  }
+
+  private onClose(): void {
+    if (this.closing) return;
+    if (this.currentState === 'connected') {
+      this.currentState = 'reconnecting';
+      this.log.warn(
+        { retryMs: this.options.reconnectPeriodMs },
+        'lost connection to MQTT broker; reconnecting',
+      );
+      this.emit('disconnected');
+    }
+  }
+
+  private onError(err: Error & { code?: unknown }): void {
+    if (this.closing) return;
+    this.failureStreak++;
+    // mqtt.js says "Connection refused: Not authorized"; keep just the reason.
+    const text = errorText(err).replace(/^Connection refused: /, '');
+    this.error = text;
+    if (typeof err.code === 'number' && AUTH_REASON_CODES.has(err.code)) {
+      const firstTime = this.currentState !== 'refused';
+      this.currentState = 'refused';
+      if (firstTime || this.failureStreak % REFUSED_LOG_EVERY === 0) {
+        this.log.error(
+          { reason: text, attempts: this.failureStreak, retryMs: this.options.reconnectPeriodMs },
+          'MQTT broker refused our credentials; check mqtt.username/password. Still retrying.',
+        );
+      }
+      this.emit('refused', text);
+      this.firstConnect?.reject(
+        new MqttAuthError(
+          `MQTT broker refused the connection: ${text.toLowerCase()} (code ${err.code})`,
+          err.code,
+        ),
+      );
+      this.firstConnect = undefined;
+      return;
+    }
+    if (this.failureStreak === 1) {
+      this.log.warn(
+        { reason: text, retryMs: this.options.reconnectPeriodMs },
+        'MQTT connection problem; retrying',
+      );
+    } else {
+      this.log.debug({ reason: text, attempts: this.failureStreak }, 'MQTT connection still failing');
+    }
+  }
+
+  private async sendSubscribe(client: MqttClient, topics: string[]): Promise<void> {
+    const granted = await client.subscribeAsync(topics, { qos: 1 });
+    const denied = granted.filter((g) => g.qos === 128).map((g) => g.topic);
+    if (denied.length > 0) throw new Error(`broker refused subscription to ${denied.join(', ')}`);
+  }
+}
+
+function toBuffer(payload: string | Buffer): Buffer {
+  return typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Drop user:password from a URL before it goes into a log line. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(invalid url)';
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    timer.unref();
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
