@@ -76,7 +76,10 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   broker.on('clientError', onClientError);
   broker.on('connectionError', onClientError);
 
-  const server = createServer((socket) => broker.handle(socket));
+  const server = createServer((socket) => {
+    socket.setNoDelay(true);
+    broker.handle(socket);
+  });
   try {
     await listen(server, options.host, options.port);
   } catch (err) {

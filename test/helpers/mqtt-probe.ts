@@ -31,6 +31,7 @@ export class MqttProbe {
 
   static async connect(url: string, options: IClientOptions = {}): Promise<MqttProbe> {
     const client = await connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
+    (client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
     return new MqttProbe(client);
   }
 
