@@ -27,6 +27,8 @@ export interface ChargerStateExtras {
   } | null;
   /** Who the next session will be attributed to. */
   user?: string | null;
+  /** Configured users; a `user` outside this list is published as null (the select rejects it). */
+  users?: readonly string[];
   /** Limits the next session will start with (null = no limit). */
   limits?: { energyKwh: number | null; minutes: number | null };
   totals?: { energyTodayKwh: number | null; energyMonthKwh: number | null; costMonth: number | null };
@@ -61,6 +63,12 @@ function sortedRaw(raw: ChargerState['raw']): Record<string, number | string | n
   const out: Record<string, number | string | null> = {};
   for (const key of Object.keys(raw).sort()) out[key] = raw[key] ?? null;
   return out;
+}
+
+function selectedUser(extras: ChargerStateExtras): string | null {
+  const user = extras.user ?? null;
+  if (user === null || extras.users === undefined) return user;
+  return extras.users.includes(user) ? user : null;
 }
 
 const nameOf = <T extends string>(m: MappedCode<T> | null) => m?.name ?? null;
@@ -121,7 +129,7 @@ export function chargerStateToJson(
     // 0 means "no limit" in the number entities.
     session_limit_energy_kwh: round(limits.energyKwh, 2) ?? 0,
     session_limit_minutes: round(limits.minutes, 0) ?? 0,
-    user: extras.user ?? null,
+    user: selectedUser(extras),
     energy_today_kwh: round(extras.totals?.energyTodayKwh ?? null, 3),
     energy_month_kwh: round(extras.totals?.energyMonthKwh ?? null, 3),
     cost_month: round(extras.totals?.costMonth ?? null, 2),

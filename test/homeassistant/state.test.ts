@@ -125,6 +125,11 @@ describe('chargerStateToJson', () => {
     });
   });
 
+  it('publishes a next-session user that is no longer configured as unknown', () => {
+    expect(chargerStateToJson(idleState(), { user: 'carol', users: ['alice', 'bob'] }).user).toBeNull();
+    expect(chargerStateToJson(idleState(), { user: 'bob', users: ['alice', 'bob'] }).user).toBe('bob');
+  });
+
   it('always has the same keys in the same order, and identical output for identical input', () => {
     const keyLists = Object.values(SAMPLE_STATES).map((make) => Object.keys(chargerStateToJson(make())));
     for (const keys of keyLists) expect(keys).toEqual(keyLists[0]);
