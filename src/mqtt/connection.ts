@@ -7,6 +7,7 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { TypedEmitter } from '../core/emitter.js';
 import type { Logger } from '../log.js';
+import { PendingPublishes } from './pending-publishes.js';
 
 export type QoS = 0 | 1 | 2;
 
@@ -64,12 +65,6 @@ const AUTH_REASON_CODES = new Set([4, 5, 134, 135, 138, 140]);
 // While refused, repeat the error line every this many attempts rather than on each one.
 const REFUSED_LOG_EVERY = 12;
 
-interface PendingPublish {
-  reject(err: Error): void;
-  /** Resolves once the publish settled either way. */
-  settled: Promise<void>;
-}
-
 export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
   private readonly options: MqttConnectionOptions;
   private readonly log: Logger;
@@ -78,7 +73,7 @@ export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
   private error: string | undefined;
   private connectionGeneration = 0;
   private readonly topics = new Set<string>();
-  private readonly pending = new Set<PendingPublish>();
+  private readonly pending: PendingPublishes;
   private readonly stats = { published: 0, received: 0, reconnects: 0, publishFailures: 0 };
   private failureStreak = 0;
   private firstConnect: { resolve(): void; reject(err: Error): void } | undefined;
@@ -87,6 +82,7 @@ export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
   constructor(options: MqttConnectionOptions) {
     super();
     this.options = options;
+    this.pending = new PendingPublishes(options.maxQueuedPublishes ?? 1000);
     this.log = options.logger.child({ component: 'mqtt', broker: redactUrl(options.url) });
   }
 
@@ -178,35 +174,20 @@ export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
     const client = this.client;
     if (this.closing) return Promise.reject(new Error(`MQTT connection is closed; not publishing ${topic}`));
     if (!client) return Promise.reject(new Error(`MQTT connection not started; not publishing ${topic}`));
-    const limit = this.options.maxQueuedPublishes ?? 1000;
-    if (this.pending.size >= limit) {
-      this.stats.publishFailures++;
-      return Promise.reject(
-        new Error(`MQTT publish queue full (${limit} messages waiting for the broker); dropped ${topic}`),
-      );
-    }
-    return new Promise<void>((resolve, reject) => {
-      let markSettled = () => {};
-      const entry: PendingPublish = {
-        settled: new Promise<void>((r) => {
-          markSettled = r;
-        }),
-        reject: (err) => {
-          if (!this.pending.delete(entry)) return;
-          this.stats.publishFailures++;
-          markSettled();
-          reject(err);
-        },
-      };
-      this.pending.add(entry);
-      client.publish(topic, payload, { qos: options.qos ?? 0, retain: options.retain ?? false }, (err) => {
-        if (err) return entry.reject(err);
-        if (!this.pending.delete(entry)) return;
+    const sent = this.pending.track(topic, (done) =>
+      client.publish(topic, payload, { qos: options.qos ?? 0, retain: options.retain ?? false }, (err) =>
+        done(err),
+      ),
+    );
+    return sent.then(
+      () => {
         this.stats.published++;
-        markSettled();
-        resolve();
-      });
-    });
+      },
+      (err: unknown) => {
+        this.stats.publishFailures++;
+        throw err;
+      },
+    );
   }
 
   /**
@@ -246,14 +227,7 @@ export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
     const client = this.client;
     if (client) {
       const timeoutMs = this.options.closeTimeoutMs ?? 2000;
-      let drained = true;
-      if (wasConnected && this.pending.size > 0) {
-        const settled = Promise.all([...this.pending].map((p) => p.settled));
-        drained = await withTimeout(settled, timeoutMs).then(
-          () => true,
-          () => false,
-        );
-      }
+      const drained = wasConnected ? await this.pending.drain(timeoutMs) : true;
       // Graceful DISCONNECT when we can; otherwise cut the socket (the broker then sends the will).
       await withTimeout(client.endAsync(!(wasConnected && drained)), timeoutMs).catch(() =>
         client.stream?.destroy(),
@@ -262,8 +236,7 @@ export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
       // Swallow late socket errors after we stopped caring.
       client.on('error', () => {});
     }
-    for (const entry of [...this.pending])
-      entry.reject(new Error('MQTT connection closed before the message was sent'));
+    this.pending.failAll(new Error('MQTT connection closed before the message was sent'));
     this.log.info(this.counters(), 'MQTT connection closed');
   }
 

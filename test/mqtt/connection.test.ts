@@ -98,10 +98,14 @@ describe.each(brokers)('MqttConnection against $name', (kind) => {
     const connection = makeConnection(broker);
     await connection.connect();
     await connection.publish('cb/bridge/state', '{"state":"online"}', { retain: true, qos: 1 });
+    // Not awaited: close() itself waits for in-flight publishes before disconnecting.
+    const last = connection.publish('cb/bridge/info', 'last words', { retain: true, qos: 1 });
     await connection.close();
+    await last;
     expect(connection.state).toBe('closed');
-    const late = await probe(broker, 'cb/bridge/state');
+    const late = await probe(broker, 'cb/bridge/state', 'cb/bridge/info');
     expect((await late.waitFor('cb/bridge/state')).text).toBe('{"state":"online"}');
+    expect((await late.waitFor('cb/bridge/info')).text).toBe('last words');
     await expect(connection.publish('x', 'y')).rejects.toThrow(/closed/);
   });
 
