@@ -1,0 +1,47 @@
+/**
+ * First checks on a raw MQTT command payload, before any command-specific parsing: size, UTF-8,
+ * and a strict decimal-number reader (no exponents, hex, NaN or Infinity).
+ */
+
+/** Longest payload any command needs (an ISO date is ~30 bytes); anything bigger is refused unread. */
+export const MAX_PAYLOAD_BYTES = 256;
+
+export type Decoded = { ok: true; text: string } | { ok: false; error: string };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function decodePayload(payload: Uint8Array | string): Decoded {
+  const bytes = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.byteLength;
+  if (bytes > MAX_PAYLOAD_BYTES) {
+    return { ok: false, error: `payload is too long (${bytes} bytes, at most ${MAX_PAYLOAD_BYTES})` };
+  }
+  if (typeof payload === 'string') return { ok: true, text: payload };
+  try {
+    return { ok: true, text: utf8.decode(payload) };
+  } catch {
+    return { ok: false, error: 'payload is not valid UTF-8 text' };
+  }
+}
+
+/** Payload text for an error message: quoted, shortened, control characters escaped. */
+export function quote(text: string): string {
+  const short = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  return JSON.stringify(short);
+}
+
+const DECIMAL = /^([+-]?)(\d{1,9})(?:\.(\d{1,9}))?$/;
+
+export interface ParsedDecimal {
+  value: number;
+  /** Digits after the decimal point, ignoring trailing zeros ("16.50" → 1). */
+  decimals: number;
+}
+
+/** `16`, `16.0`, `-6`, `+7.25`; null for anything else. */
+export function parseDecimal(text: string): ParsedDecimal | null {
+  const m = DECIMAL.exec(text);
+  if (!m) return null;
+  const fraction = (m[3] ?? '').replace(/0+$/, '');
+  const value = Number(`${m[1]}${m[2]}${fraction ? `.${fraction}` : ''}`);
+  return { value: Object.is(value, -0) ? 0 : value, decimals: fraction.length };
+}
