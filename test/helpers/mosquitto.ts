@@ -31,6 +31,12 @@ export interface Mosquitto {
   dispose(): Promise<void>;
 }
 
+// Never leave a broker behind when a test run ends abruptly.
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 const READY_ATTEMPTS = 100;
 const READY_POLL_MS = 20;
 
@@ -136,9 +142,11 @@ async function spawnAndWait(binary: string, configFile: string, port: number): P
   child.stderr?.on('data', (chunk: string) => {
     stderr += chunk;
   });
+  running.add(child);
   let exited = false;
   child.once('exit', () => {
     exited = true;
+    running.delete(child);
   });
   for (let attempt = 0; attempt < READY_ATTEMPTS; attempt++) {
     if (exited) throw new Error(`mosquitto exited during start-up on port ${port}: ${stderr.trim()}`);
