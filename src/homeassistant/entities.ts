@@ -5,18 +5,10 @@
  */
 import { CHARGER_STATUSES, MIN_CHARGING_CURRENT_A } from '../core/charger.js';
 import type { ChargerCapabilities } from './capabilities.js';
+import { DIAGNOSTIC_ENTITIES } from './diagnostic-entities.js';
 import { type EntityContext, type EntityDef, jsonAttributes, jsonOnOff, jsonValue } from './entity-types.js';
-import {
-  CHARGER_STATES,
-  LANGUAGES,
-  OCPP_STATUSES,
-  OUTPUT_STATES,
-  PLUG_STATES,
-  TEMPERATURE_UNITS,
-} from './enums.js';
+import { LANGUAGES, TEMPERATURE_UNITS } from './enums.js';
 import { eventTypesFor } from './events.js';
-
-export const LINK_STATES = ['connecting', 'online', 'offline', 'auth_failed', 'no_adapter'] as const;
 
 /** Limits of the session-limit numbers (BS20 stores ×0.01 kWh and minutes in u16 fields). */
 export const SESSION_LIMIT_ENERGY_MAX_KWH = 200;
@@ -25,73 +17,9 @@ export const NAME_MAX_LENGTH = 11;
 /** HA's button payload; commands.ts accepts exactly this. */
 export const PAYLOAD_PRESS = 'PRESS';
 
-const threePhase = (c: ChargerCapabilities) => c.phases === 3;
 const sessions = (c: ChargerCapabilities) => c.sessions;
 const costs = (c: ChargerCapabilities) => c.sessions && c.currency !== null;
 const currency = ({ caps }: EntityContext) => caps.currency;
-
-function phaseRows(): EntityDef[] {
-  const rows: EntityDef[] = [];
-  for (const [n, requires] of [
-    [1, undefined],
-    [2, threePhase],
-    [3, threePhase],
-  ] as const) {
-    rows.push({
-      key: `voltage_l${n}`,
-      platform: 'sensor',
-      name: `Voltage L${n}`,
-      requires,
-      deviceClass: 'voltage',
-      unit: 'V',
-      stateClass: 'measurement',
-      precision: 1,
-      category: 'diagnostic',
-      enabledByDefault: false,
-      source: 'charger',
-      valueTemplate: jsonValue(`voltage_l${n}_v`),
-      live: true,
-    });
-  }
-  for (const [n, requires] of [
-    [1, undefined],
-    [2, threePhase],
-    [3, threePhase],
-  ] as const) {
-    rows.push({
-      key: `current_l${n}`,
-      platform: 'sensor',
-      name: `Current L${n}`,
-      requires,
-      deviceClass: 'current',
-      unit: 'A',
-      stateClass: 'measurement',
-      precision: 1,
-      category: 'diagnostic',
-      enabledByDefault: false,
-      source: 'charger',
-      valueTemplate: jsonValue(`current_l${n}_a`),
-      live: true,
-    });
-  }
-  return rows;
-}
-
-function rawEnumRow(key: string, name: string, options: readonly string[], requires: EntityDef['requires']) {
-  return {
-    key,
-    platform: 'sensor',
-    name,
-    requires,
-    deviceClass: 'enum',
-    options,
-    category: 'diagnostic',
-    enabledByDefault: false,
-    source: 'charger',
-    valueTemplate: jsonValue(key),
-    attributesTemplate: jsonAttributes({ code: `${key}_code` }),
-  } satisfies EntityDef;
-}
 
 export const CHARGER_ENTITIES: readonly EntityDef[] = [
   // Main controls and readings.
@@ -385,93 +313,7 @@ export const CHARGER_ENTITIES: readonly EntityDef[] = [
     command: 'charger',
     fields: { payload_press: PAYLOAD_PRESS },
   },
-  // Diagnostics.
-  {
-    key: 'problem',
-    platform: 'binary_sensor',
-    name: 'Problem',
-    deviceClass: 'problem',
-    category: 'diagnostic',
-    source: 'charger',
-    valueTemplate: jsonOnOff('problem'),
-  },
-  {
-    key: 'error',
-    platform: 'sensor',
-    name: 'Error',
-    category: 'diagnostic',
-    icon: 'mdi:alert-circle-outline',
-    source: 'charger',
-    valueTemplate: jsonValue('error'),
-    attributesTemplate: jsonAttributes({ errors: 'errors' }),
-  },
-  {
-    key: 'link',
-    platform: 'binary_sensor',
-    name: 'Link',
-    deviceClass: 'connectivity',
-    category: 'diagnostic',
-    source: 'charger',
-    valueTemplate: "{{ 'ON' if value_json.link == 'online' else 'OFF' }}",
-    availability: 'bridge',
-  },
-  {
-    key: 'link_state',
-    platform: 'sensor',
-    name: 'Link state',
-    deviceClass: 'enum',
-    options: LINK_STATES,
-    category: 'diagnostic',
-    source: 'charger',
-    valueTemplate: jsonValue('link'),
-    availability: 'bridge',
-  },
-  ...phaseRows(),
-  ...(['inner', 'outer'] as const).map(
-    (where): EntityDef => ({
-      key: `temperature_${where}`,
-      platform: 'sensor',
-      name: `Temperature ${where}`,
-      requires: (c) => c.temperatures,
-      deviceClass: 'temperature',
-      unit: '°C',
-      stateClass: 'measurement',
-      precision: 1,
-      category: 'diagnostic',
-      source: 'charger',
-      valueTemplate: jsonValue(`temperature_${where}_c`),
-      live: true,
-    }),
-  ),
-  {
-    key: 'rssi',
-    platform: 'sensor',
-    name: 'Signal strength',
-    requires: (c) => c.rssi,
-    deviceClass: 'signal_strength',
-    unit: 'dBm',
-    stateClass: 'measurement',
-    precision: 0,
-    category: 'diagnostic',
-    enabledByDefault: false,
-    source: 'charger',
-    valueTemplate: jsonValue('rssi_dbm'),
-    live: true,
-  },
-  rawEnumRow('plug_state', 'Plug state', PLUG_STATES, (c) => c.bs20Codes),
-  rawEnumRow('output_state', 'Output state', OUTPUT_STATES, (c) => c.bs20Codes),
-  rawEnumRow('charger_state', 'Charger state', CHARGER_STATES, (c) => c.bs20Codes),
-  rawEnumRow('ocpp_status', 'OCPP status', OCPP_STATUSES, (c) => c.ocppStatus),
-  {
-    key: 'last_seen',
-    platform: 'sensor',
-    name: 'Last seen',
-    deviceClass: 'timestamp',
-    category: 'diagnostic',
-    enabledByDefault: false,
-    source: 'charger',
-    valueTemplate: jsonValue('last_seen'),
-  },
+  ...DIAGNOSTIC_ENTITIES,
 ];
 
 /** The rows this charger supports, in table order. */
