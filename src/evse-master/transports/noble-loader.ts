@@ -137,25 +137,17 @@ export interface PoweredOnOptions {
  */
 export function waitForPoweredOn(noble: NobleLike, options: PoweredOnOptions): Promise<void> {
   const { clock, signal, timeoutMs } = options;
-  let state: string;
-  try {
-    state = noble.state; // starts the bindings in both packages
-  } catch (err) {
-    return Promise.reject(
-      new TransportError('no_adapter', noAdapterMessage('unknown', `init failed: ${errorMessage(err)}`), {
-        cause: err,
-      }),
-    );
-  }
-  if (state === 'poweredOn') return Promise.resolve();
-  if (isHopeless(state)) return Promise.reject(new TransportError('no_adapter', noAdapterMessage(state)));
   if (signal?.aborted) return Promise.reject(abortError(signal));
-
   return new Promise<void>((resolve, reject) => {
-    let last = state;
+    let last = 'unknown';
+    let warning: string | null = null;
+    let done = false;
     const finish = (error?: TransportError): void => {
+      if (done) return;
+      done = true;
       clock.clearTimeout(timer);
       noble.removeListener('stateChange', onState);
+      noble.removeListener('warning', onWarning);
       signal?.removeEventListener('abort', onAbort);
       if (error) reject(error);
       else resolve();
@@ -165,13 +157,35 @@ export function waitForPoweredOn(noble: NobleLike, options: PoweredOnOptions): P
       if (next === 'poweredOn') finish();
       else if (isHopeless(next)) finish(new TransportError('no_adapter', noAdapterMessage(next)));
     };
+    // @abandonware/noble reports a failed binding start only as a warning when something else
+    // started it (by listening to stateChange first).
+    const onWarning = (text: unknown): void => {
+      warning = String(text);
+    };
     const onAbort = (): void => finish(abortError(signal));
-    const timer = clock.setTimeout(
-      () => finish(new TransportError('no_adapter', noAdapterMessage(last, `waited ${timeoutMs} ms`))),
-      timeoutMs,
-    );
-    noble.on('stateChange', onState);
+    const timer = clock.setTimeout(() => {
+      const detail = `waited ${timeoutMs} ms${warning ? `; noble said: ${warning}` : ''}`;
+      finish(new TransportError('no_adapter', noAdapterMessage(last, detail)));
+    }, timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
+    // Reading the state starts the bindings in both packages. It goes first, synchronously, so a
+    // throwing start is caught here; listening first would defer the start to a process.nextTick
+    // where a throw would crash the process. The price: @stoprocent/noble announces `unsupported`
+    // during that start, then `poweredOff`, and repeats `unsupported` only about a second later.
+    let initial: string;
+    try {
+      initial = noble.state;
+    } catch (err) {
+      finish(
+        new TransportError('no_adapter', noAdapterMessage('unknown', `init failed: ${errorMessage(err)}`), {
+          cause: err,
+        }),
+      );
+      return;
+    }
+    noble.on('stateChange', onState);
+    noble.on('warning', onWarning);
+    onState(initial);
   });
 }
 

@@ -56,6 +56,8 @@ export class FakeBindings extends EventEmitter {
   holdWrites = false;
   private readonly heldWrites: Array<() => void> = [];
   connected = new Set<string>();
+  /** Make init()/start() throw this, like a binding that cannot open its socket. */
+  startError: string | null = null;
   /** How many writes noble has handed down and not yet seen acknowledged. */
   inFlightWrites = 0;
   maxInFlightWrites = 0;
@@ -85,6 +87,7 @@ export class FakeBindings extends EventEmitter {
   /** @abandonware/noble starts its bindings with init(). */
   init(): void {
     this.calls.push(['init']);
+    if (this.startError) throw new Error(this.startError);
     const state = this.state;
     this.later(() => this.emit('stateChange', state));
   }
@@ -92,6 +95,7 @@ export class FakeBindings extends EventEmitter {
   /** @stoprocent/noble starts its bindings with start(). */
   start(): void {
     this.calls.push(['start']);
+    if (this.startError) throw new Error(this.startError);
     const state = this.state;
     this.later(() => this.emit('stateChange', state));
   }
