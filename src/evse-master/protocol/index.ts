@@ -1,6 +1,7 @@
 /** Public API of the EVSE Master (Besen BS20) protocol codec: pure code, no I/O. */
 export * from './checksum.js';
 export * from './commands.js';
+export * from './describe.js';
 export * from './enums.js';
 export * from './frame.js';
 export * from './message.js';

@@ -49,6 +49,7 @@ import {
 } from './messages/settings.js';
 import { decodeSingleAcStatus, type SingleAcStatus } from './messages/status.js';
 
+export { describeFrame } from './describe.js';
 
 /** Every message carries its discriminant and the command id it came from. */
 type Msg<T extends string, Fields = unknown> = { type: T; command: number } & Fields;
