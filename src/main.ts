@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/**
+ * The `chargebridge` command line. Each command's body lives in src/cli/ and is loaded on demand,
+ * so `decode` never loads Bluetooth or MQTT code.
+ */
+import { chargebridgeVersion } from './cli/version.js';
+
+const USAGE = `chargebridge ${chargebridgeVersion()}
+
+usage:
+  chargebridge [run] [--config <file>]     run the daemon (default command)
+  chargebridge decode <hex> [--tz <zone>]  decode EVSE Master frames from a hex dump
+  chargebridge scan [--seconds N]          list nearby EVSE Master chargers (Bluetooth LE)
+  chargebridge config check [--config <file>]
+                                           validate the configuration and print it without secrets
+  chargebridge --version | --help
+`;
+
+const out = { write: (s: string) => void process.stdout.write(s) };
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case '--version':
+    case '-v':
+      out.write(`${chargebridgeVersion()}\n`);
+      return 0;
+    case '--help':
+    case '-h':
+    case 'help':
+      out.write(USAGE);
+      return 0;
+    case 'decode':
+      return (await import('./cli/decode.js')).runDecode(rest, out);
+    case 'scan':
+      return (await import('./cli/scan.js')).runScan(rest, out);
+    case 'config':
+      if (rest[0] === 'check') return (await import('./cli/config-check.js')).runConfigCheck(rest.slice(1), out);
+      process.stderr.write(`unknown config command: ${rest[0] ?? '(none)'}\n\n${USAGE}`);
+      return 2;
+    case undefined:
+    case 'run':
+      return (await import('./cli/run.js')).runDaemon(rest);
+    default:
+      if (command.startsWith('--')) return (await import('./cli/run.js')).runDaemon(argv);
+      process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`chargebridge: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
