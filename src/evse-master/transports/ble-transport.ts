@@ -4,27 +4,14 @@
  * every notification up untouched (the session reassembles frames). Writes are serialized and cut
  * to the MTU. One object serves many connections: after a disconnect, `connect()` starts afresh.
  */
-import { type Clock, systemClock, type TimerHandle } from '../../core/clock.js';
+import { type Clock, systemClock } from '../../core/clock.js';
 import { TypedEmitter } from '../../core/emitter.js';
 import { type Logger, silentLogger } from '../../log.js';
-import { findCharger, peripheralAddress } from './ble-scan.js';
-import { failureLatch, splitForMtu, within } from './ble-write.js';
-import { describeCharacteristics, type GattVariant, selectGattPair } from './gatt-variants.js';
-import type {
-  NobleCharacteristicLike,
-  NobleEmitterLike,
-  NobleLike,
-  NobleListener,
-  NoblePackage,
-  NoblePeripheralLike,
-} from './noble-like.js';
-import {
-  abortError,
-  acquireNoble,
-  injectedNoble,
-  type NobleHandle,
-  waitForPoweredOn,
-} from './noble-loader.js';
+import { errorText, type Link, listen, openLink } from './ble-link.js';
+import { splitForMtu, within } from './ble-write.js';
+import type { GattVariant } from './gatt-variants.js';
+import type { NobleLike, NobleListener, NoblePackage } from './noble-like.js';
+import { abortError, acquireNoble, injectedNoble } from './noble-loader.js';
 import { type Transport, TransportError, type TransportEvents, type TransportInfo } from './transport.js';
 
 export interface BleTransportOptions {
@@ -50,48 +37,6 @@ export interface BleTransportOptions {
 
 /** Bounded waits while tearing a link down or reading RSSI. */
 const CLOSE_STEP_MS = 2000;
-
-type Latch = ReturnType<typeof failureLatch>;
-type Selection = NonNullable<ReturnType<typeof selectGattPair<NobleCharacteristicLike>>>;
-
-interface Link {
-  handle: NobleHandle;
-  peripheral: NoblePeripheralLike;
-  notify: NobleCharacteristicLike;
-  writeChar: NobleCharacteristicLike;
-  withoutResponse: boolean;
-  variant: GattVariant;
-  info: TransportInfo;
-  /** Removes every listener this link put on noble objects. */
-  detachers: Array<() => void>;
-  /** Rejects when the link goes down: cancels writes and waits in flight. */
-  lost: Latch;
-  down: boolean;
-  /** Our own close() is taking the link down: no `disconnect` event, no more `data`. */
-  closing: boolean;
-  mtuUnknownLogged: boolean;
-  rssiTimer: TimerHandle | undefined;
-}
-
-/** What the connect steps share until the link exists. */
-interface Opening {
-  step: string;
-  /** Fails the running step: timeout, abort, or the charger dropping the link. */
-  phase: Latch;
-  dropped: string | null;
-  link: Link | null;
-}
-
-function listen(emitter: NobleEmitterLike, event: string, fn: NobleListener): () => void {
-  emitter.on(event, fn);
-  return () => {
-    emitter.removeListener(event, fn);
-  };
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 export class BleTransport implements Transport {
   readonly events = new TypedEmitter<TransportEvents>();
@@ -170,13 +115,26 @@ export class BleTransport implements Transport {
       this.events.emit('rssi', rssi);
       return rssi;
     } catch (err) {
-      this.log.debug({ err: message(err) }, 'RSSI read failed');
+      this.log.debug({ err: errorText(err) }, 'RSSI read failed');
       return null;
     }
   }
 
   private async runConnect(signal: AbortSignal): Promise<TransportInfo> {
-    const link = await this.open(signal);
+    const { options } = this;
+    const handle = options.noble ? injectedNoble(options.noble) : await acquireNoble(options.noblePackage);
+    const link = await openLink({
+      handle,
+      filter: { address: options.address, localName: options.localName },
+      adapterTimeoutMs: options.adapterTimeoutMs ?? 5000,
+      scanTimeoutMs: options.scanTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs,
+      clock: this.clock,
+      logger: this.log,
+      signal,
+      onData: (data) => this.onNotification(data),
+      onDropped: (dropped, reason) => this.linkLost(dropped, reason),
+    });
     if (signal.aborted) {
       await this.closeLink(link);
       throw abortError(signal);
@@ -189,146 +147,6 @@ export class BleTransport implements Transport {
     this.log.info({ link: link.info.description, mtu: link.peripheral.mtu }, 'BLE link up');
     if (link.info.rssiDbm !== null) this.events.emit('rssi', link.info.rssiDbm);
     return { ...link.info };
-  }
-
-  private async open(signal: AbortSignal): Promise<Link> {
-    const { options, clock } = this;
-    const handle = options.noble ? injectedNoble(options.noble) : await acquireNoble(options.noblePackage);
-    const detachers: Array<() => void> = [];
-    let peripheral: NoblePeripheralLike | null = null;
-    try {
-      if (signal.aborted) throw abortError(signal);
-      await waitForPoweredOn(handle.noble, { timeoutMs: options.adapterTimeoutMs ?? 5000, clock, signal });
-      peripheral = await findCharger({
-        noble: handle.noble,
-        filter: { address: options.address, localName: options.localName },
-        timeoutMs: options.scanTimeoutMs,
-        clock,
-        signal,
-        logger: this.log,
-      });
-      const found = peripheral;
-      this.log.info(
-        { address: peripheralAddress(found), localName: found.advertisement.localName, rssiDbm: found.rssi },
-        'charger found, connecting',
-      );
-      const opening: Opening = { step: 'connecting', phase: failureLatch(), dropped: null, link: null };
-      const dropped = (why: string): void => {
-        if (opening.link) this.linkLost(opening.link, why);
-        else if (opening.dropped === null) {
-          opening.dropped = why;
-          opening.phase.fail(new TransportError('connect_failed', `${why} while ${opening.step}`));
-        }
-      };
-      // Watch for drops from before connecting until the link is gone, with one listener each.
-      detachers.push(
-        listen(found, 'disconnect', ((reason: unknown) =>
-          dropped(`charger disconnected (reason ${String(reason)})`)) as NobleListener),
-        // @abandonware/noble does not tell the peripheral when the adapter goes away.
-        listen(handle.noble, 'stateChange', ((state: string) => {
-          if (state !== 'poweredOn') dropped(`Bluetooth adapter went ${state}`);
-        }) as NobleListener),
-        listen(found, 'mtu', ((mtu: unknown) => this.log.debug({ mtu }, 'MTU negotiated')) as NobleListener),
-      );
-      const selection = await this.establish(found, signal, opening, detachers);
-      if (opening.dropped !== null) throw new TransportError('connect_failed', opening.dropped);
-      opening.link = this.makeLink(handle, found, selection, detachers);
-      return opening.link;
-    } catch (err) {
-      for (const detach of detachers) detach();
-      if (peripheral) this.dropPeripheral(peripheral);
-      handle.release();
-      throw err instanceof TransportError
-        ? err
-        : new TransportError('connect_failed', `BLE connect failed: ${message(err)}`, { cause: err });
-    }
-  }
-
-  /** Connect, discover, choose the variant, subscribe: all within connectTimeoutMs. */
-  private async establish(
-    peripheral: NoblePeripheralLike,
-    signal: AbortSignal,
-    opening: Opening,
-    detachers: Array<() => void>,
-  ): Promise<Selection> {
-    const { clock } = this;
-    const timeoutMs = this.options.connectTimeoutMs;
-    const timer = clock.setTimeout(
-      () =>
-        opening.phase.fail(
-          new TransportError('connect_failed', `timed out after ${timeoutMs} ms while ${opening.step}`),
-        ),
-      timeoutMs,
-    );
-    const onAbort = (): void => opening.phase.fail(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    const step = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
-      opening.step = name;
-      try {
-        return await within(run(), { clock, cancelled: opening.phase.promise });
-      } catch (err) {
-        if (err instanceof TransportError) throw err;
-        throw new TransportError('connect_failed', `${name} failed: ${message(err)}`, { cause: err });
-      }
-    };
-    try {
-      await step('connecting', () => peripheral.connectAsync());
-      const { services } = await step('discovering services', () =>
-        peripheral.discoverAllServicesAndCharacteristicsAsync(),
-      );
-      const characteristics = (services ?? []).flatMap((s) => s.characteristics ?? []);
-      const selection = selectGattPair(characteristics);
-      if (!selection) {
-        throw new TransportError(
-          'gatt',
-          'no known EVSE Master GATT variant (FFE4/FFE9, 0003CDD1/0003CDD2, FFF1/FFF2 with notify and write) ' +
-            `on this peripheral; it offers: ${describeCharacteristics(characteristics)}`,
-        );
-      }
-      // Listen before subscribing: the charger may talk as soon as notifications are on.
-      detachers.push(
-        listen(selection.notify, 'data', ((data: unknown) => {
-          if (opening.link?.closing || signal.aborted) return;
-          this.onNotification(data);
-        }) as NobleListener),
-      );
-      await step('subscribing to notifications', () => selection.notify.subscribeAsync());
-      return selection;
-    } finally {
-      clock.clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    }
-  }
-
-  private makeLink(
-    handle: NobleHandle,
-    peripheral: NoblePeripheralLike,
-    selection: Selection,
-    detachers: Array<() => void>,
-  ): Link {
-    const address = peripheralAddress(peripheral);
-    const localName = peripheral.advertisement.localName ?? null;
-    const mode = selection.withoutResponse ? 'write-without-response' : 'write-with-response';
-    return {
-      handle,
-      peripheral,
-      notify: selection.notify,
-      writeChar: selection.write,
-      withoutResponse: selection.withoutResponse,
-      variant: selection.variant,
-      info: {
-        description: `ble ${address} ${localName ?? '?'} (${selection.variant.name}, ${mode})`,
-        address,
-        localName,
-        rssiDbm: Number.isFinite(peripheral.rssi) ? peripheral.rssi : null,
-      },
-      detachers,
-      lost: failureLatch(),
-      down: false,
-      closing: false,
-      mtuUnknownLogged: false,
-      rssiTimer: undefined,
-    };
   }
 
   private onNotification(data: unknown): void {
@@ -379,17 +197,8 @@ export class BleTransport implements Transport {
       } catch (err) {
         if (err instanceof TransportError) throw err;
         if (link.down) throw new TransportError('closed', 'BLE link closed during the write', { cause: err });
-        throw new TransportError('write_failed', `GATT write failed: ${message(err)}`, { cause: err });
+        throw new TransportError('write_failed', `GATT write failed: ${errorText(err)}`, { cause: err });
       }
-    }
-  }
-
-  private dropPeripheral(peripheral: NoblePeripheralLike): void {
-    try {
-      if (peripheral.state === 'connecting') peripheral.cancelConnect();
-      else if (peripheral.state === 'connected') peripheral.disconnect();
-    } catch (err) {
-      this.log.debug({ err: message(err) }, 'dropping a half-open BLE connection failed');
     }
   }
 
@@ -409,7 +218,7 @@ export class BleTransport implements Transport {
     try {
       await within(link.notify.unsubscribeAsync(), bound);
     } catch (err) {
-      this.log.debug({ err: message(err) }, 'unsubscribe on close failed');
+      this.log.debug({ err: errorText(err) }, 'unsubscribe on close failed');
     }
     if (!link.down && link.peripheral.state !== 'disconnected') {
       const gone = new Promise<void>((resolve) => {
@@ -419,7 +228,7 @@ export class BleTransport implements Transport {
         link.peripheral.disconnect();
         await within(gone, bound);
       } catch (err) {
-        if (!link.down) this.log.debug({ err: message(err) }, 'disconnect on close did not complete');
+        if (!link.down) this.log.debug({ err: errorText(err) }, 'disconnect on close did not complete');
       }
     }
     this.teardown(link, 'closed by us');

@@ -57,7 +57,7 @@ function importFailure(pkg: NoblePackage, err: unknown): TransportError {
   }
   const why =
     code === 'EAFNOSUPPORT'
-      ? 'the kernel offers no Bluetooth sockets here (a container or VM without Bluetooth?)'
+      ? 'the kernel offers no Bluetooth sockets here: a container or VM without Bluetooth?'
       : `${pkg} failed to load: ${errorMessage(err)}`;
   return new TransportError('no_adapter', noAdapterMessage('unavailable', why), { cause: err });
 }

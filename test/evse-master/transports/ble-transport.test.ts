@@ -343,7 +343,7 @@ describe.each(NOBLE_PACKAGES)('BleTransport over the real %s classes', (pkg) => 
   });
 
   it('close() unsubscribes, disconnects, removes every listener, emits no disconnect, and is idempotent', async () => {
-    const { transport, bindings, noble } = rig(pkg, [charger(FFE_SERVICES)]);
+    const { transport, bindings, noble, clock } = rig(pkg, [charger(FFE_SERVICES)]);
     const { data, disconnects } = collect(transport);
     await transport.connect();
     const { peripheral, notify } = nobleObjects(noble, 'ffe4');
@@ -362,6 +362,7 @@ describe.each(NOBLE_PACKAGES)('BleTransport over the real %s classes', (pkg) => 
       expect(noble.listenerCount(event)).toBe(0);
     bindings.notification(CHARGER_ID, 'ffe4', STREAM);
     expect(data).toEqual([]);
+    expect(clock.pendingTimers()).toBe(0);
     await expect(transport.write(hex('0601'))).rejects.toMatchObject({ code: 'closed' });
     // Reusable after close, too.
     await transport.connect();
@@ -529,6 +530,21 @@ describe.each(NOBLE_PACKAGES)('BleTransport over the real %s classes', (pkg) => 
     await expect(transport.connect()).resolves.toMatchObject({ address: CHARGER_ADDRESS });
   });
 
+  it('fails the connect when the link drops in the same tick the subscription is confirmed', async () => {
+    const { transport, bindings } = rig(pkg, [charger(FFE_SERVICES)]);
+    bindings.notify = (id: string, serviceUuid: string, characteristicUuid: string, notify: boolean) => {
+      bindings.calls.push(['notify', id, serviceUuid, characteristicUuid, notify]);
+      process.nextTick(() => {
+        bindings.emit('notify', id, serviceUuid, characteristicUuid, notify);
+        bindings.dropLink(id, 0x08);
+      });
+    };
+    const { disconnects } = collect(transport);
+    await expect(transport.connect()).rejects.toMatchObject({ code: 'connect_failed' });
+    expect(transport.connected).toBe(false);
+    expect(disconnects).toEqual([]);
+  });
+
   it('reports the RSSI from the scan and on request', async () => {
     const { transport, bindings } = rig(pkg, [charger(FFE_SERVICES)]);
     const rssi: number[] = [];
@@ -537,6 +553,22 @@ describe.each(NOBLE_PACKAGES)('BleTransport over the real %s classes', (pkg) => 
     bindings.devices.get(CHARGER_ID)!.rssi = -70;
     expect(await transport.refreshRssi()).toBe(-70);
     expect(rssi).toEqual([-61, -70]);
+  });
+
+  it('polls the RSSI every rssiIntervalMs while connected, and stops with the link', async () => {
+    const { transport, bindings, clock } = rig(pkg, [charger(FFE_SERVICES)], { rssiIntervalMs: 30_000 });
+    const rssi: number[] = [];
+    transport.events.on('rssi', (dbm) => rssi.push(dbm));
+    await transport.connect();
+    bindings.devices.get(CHARGER_ID)!.rssi = -66;
+    await clock.advance(30_000);
+    bindings.devices.get(CHARGER_ID)!.rssi = -64;
+    await clock.advance(30_000);
+    expect(rssi).toEqual([-61, -66, -64]);
+    bindings.dropLink(CHARGER_ID);
+    await clock.advance(60_000);
+    expect(bindings.callsTo('updateRssi')).toHaveLength(2);
+    expect(clock.pendingTimers()).toBe(0);
   });
 
   it('refuses a second connect while connected', async () => {
