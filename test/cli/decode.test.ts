@@ -5,7 +5,19 @@ import { VECTORS } from '../evse-master/protocol/vectors.js';
 function run(args: string[]): { code: number; out: string; err: string } {
   let out = '';
   let err = '';
-  const code = runDecode(args, { write: (s) => void (out += s) }, { write: (s) => void (err += s) });
+  const code = runDecode(
+    args,
+    {
+      write: (s) => {
+        out += s;
+      },
+    },
+    {
+      write: (s) => {
+        err += s;
+      },
+    },
+  );
   return { code, out, err };
 }
 
@@ -82,7 +94,12 @@ describe('runDecode', () => {
 
   it('writes to the one stream it is given', () => {
     let text = '';
-    expect(runDecode([], { write: (s) => void (text += s) })).toBe(2);
+    const writer = {
+      write: (s: string) => {
+        text += s;
+      },
+    };
+    expect(runDecode([], writer)).toBe(2);
     expect(text).toContain('usage:');
   });
 });

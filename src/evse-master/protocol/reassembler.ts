@@ -82,12 +82,13 @@ export class FrameReassembler {
   }
 
   private extract(frames: Frame[]): void {
-    const buf = this.buffer;
     const end = this.end;
+    // A view ending at `end`, so the native indexOf never looks at stale bytes.
+    const buf = this.buffer.subarray(0, end);
     for (;;) {
-      let i = this.start;
-      while (i < end - 1 && !(buf[i] === 0x06 && buf[i + 1] === 0x01)) i++;
-      if (i >= end - 1) {
+      let i = buf.indexOf(0x06, this.start);
+      while (i !== -1 && i < end - 1 && buf[i + 1] !== 0x01) i = buf.indexOf(0x06, i + 1);
+      if (i === -1 || i >= end - 1) {
         // No header: keep a trailing 06, the next chunk may start with 01.
         const keep = end > this.start && buf[end - 1] === 0x06 ? 1 : 0;
         this.discard(end - keep - this.start);
