@@ -207,15 +207,15 @@ export async function scanForChargers(options: ScanForChargersOptions): Promise<
     await waitForPoweredOn(handle.noble, {
       timeoutMs: options.adapterTimeoutMs ?? 5000,
       clock,
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal: options.signal,
     });
     const byAddress = new Map<string, DiscoveredCharger>();
     await runScan({
       noble: handle.noble,
       clock,
       timeoutMs: options.durationMs,
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.logger ? { logger: options.logger } : {}),
+      signal: options.signal,
+      logger: options.logger,
       onDiscover: (p) => {
         const localName = chargerName(p);
         if (localName === null) return false;
