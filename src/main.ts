@@ -35,7 +35,8 @@ async function main(argv: string[]): Promise<number> {
     case 'scan':
       return (await import('./cli/scan.js')).runScan(rest, out);
     case 'config':
-      if (rest[0] === 'check') return (await import('./cli/config-check.js')).runConfigCheck(rest.slice(1), out);
+      if (rest[0] === 'check')
+        return (await import('./cli/config-check.js')).runConfigCheck(rest.slice(1), out);
       process.stderr.write(`unknown config command: ${rest[0] ?? '(none)'}\n\n${USAGE}`);
       return 2;
     case undefined:
@@ -48,9 +49,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** One-shot commands exit explicitly: a noble binding can keep an adapter poll timer alive forever. */
+const ONE_SHOT = new Set(['decode', 'scan', 'config', '--version', '-v', '--help', '-h', 'help']);
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    if (ONE_SHOT.has(process.argv[2] ?? '')) process.stdout.write('', () => process.exit(code));
   },
   (err: unknown) => {
     process.stderr.write(`chargebridge: ${err instanceof Error ? err.message : String(err)}\n`);
