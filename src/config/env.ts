@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { isPlainObject } from './casing.js';
 import { formatPath, type PathSegment } from './errors.js';
 import type { Provenance } from './provenance.js';
-import { keyExists, wantsOnlyText } from './schema-walk.js';
+import { keyExists, kindsAt, wantsOnlyText } from './schema-walk.js';
 
 export const ENV_PREFIX = 'CHARGEBRIDGE_';
 /** Names with the prefix that are not config keys. */
@@ -61,7 +61,7 @@ function envValue(override: EnvOverride, schema: z.ZodType): { value: unknown } 
     return { value: parseYaml(override.value) };
   } catch (error) {
     const reason = (error as Error).message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '');
-    return { error: `${override.variable} is not a valid YAML value: ${reason}` };
+    return { error: `cannot be set by ${override.variable}: not a valid YAML value (${reason})` };
   }
 }
 
@@ -86,18 +86,19 @@ function applyOne(
     let next: unknown;
     if (Array.isArray(container)) {
       if (typeof segment !== 'number')
-        return `${variable}: ${here} is a list; use an item number, e.g. ${here.toUpperCase()}__0__…`;
+        return `cannot be set by ${variable}: ${here} is a list; use an item number, e.g. ${here.toUpperCase()}__0__…`;
       if (segment > container.length) {
-        return `${variable}: ${here} has ${container.length === 1 ? '1 item' : `${container.length} items`}, so a new item must be number ${container.length}`;
+        return `cannot be set by ${variable}: ${here} has ${container.length === 1 ? '1 item' : `${container.length} items`}, so a new item must be number ${container.length}`;
       }
     } else if (typeof segment === 'number') {
-      return `${variable}: ${here} is a mapping of keys, not a list`;
+      return `cannot be set by ${variable}: ${here} is a mapping of keys, not a list`;
     }
     if (last) {
       const keyKnown = keyExists(ctx.schema, path);
       // Empty = unset; an unknown key is kept so validation names it (with a suggestion).
       if (override.value === '' && keyKnown) {
-        if (Array.isArray(container)) return `${variable}: a list item cannot be removed this way`;
+        if (Array.isArray(container))
+          return `cannot be set by ${variable}: an empty value cannot remove a list item`;
         delete container[segment as string];
         return undefined;
       }
@@ -109,10 +110,13 @@ function applyOne(
     }
     next = (container as Record<PathSegment, unknown>)[segment];
     if (next === undefined || next === null) {
-      next = typeof path[i + 1] === 'number' ? [] : {};
+      // Shape the new container the way the schema wants it, so a wrong index or key gets a clear error.
+      const kinds = kindsAt(ctx.schema, path.slice(0, i + 1));
+      const list = kinds.has('list') || (!kinds.has('mapping') && typeof path[i + 1] === 'number');
+      next = list ? [] : {};
       (container as Record<PathSegment, unknown>)[segment] = next;
     } else if (!Array.isArray(next) && !isPlainObject(next)) {
-      return `${variable}: ${formatPath(path.slice(0, i + 1))} holds a single value in the file, so it has no keys to set`;
+      return `cannot be set by ${variable}: ${formatPath(path.slice(0, i + 1))} holds a single value in the file, so it has no keys to set`;
     }
     container = next as Record<string, unknown> | unknown[];
   }

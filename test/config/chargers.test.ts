@@ -12,18 +12,21 @@ describe('chargers', () => {
   });
 
   it('rejects a malformed MAC address, and an unquoted all-digit one', () => {
-    const rule = 'must be a Bluetooth MAC address like a4:c1:38:12:34:56 (put it in quotes if it has no colons)';
-    expect(problems(charger('id: g\ntype: bs20\naddress: "A4:C1:38:12:34"\npin: "123456"\nmax_current: 16'))).toEqual([
-      `chargers[0].address: ${rule}; got "A4:C1:38:12:34"`,
-    ]);
-    expect(problems(charger('id: g\ntype: bs20\naddress: 112233445566\npin: "123456"\nmax_current: 16'))).toEqual([
-      `chargers[0].address: ${rule}; got 112233445566 (a number)`,
-    ]);
+    const rule =
+      'must be a Bluetooth MAC address like a4:c1:38:12:34:56 (put it in quotes if it has no colons)';
+    expect(
+      problems(charger('id: g\ntype: bs20\naddress: "A4:C1:38:12:34"\npin: "123456"\nmax_current: 16')),
+    ).toEqual([`chargers[0].address: ${rule}; got "A4:C1:38:12:34"`]);
+    expect(
+      problems(charger('id: g\ntype: bs20\naddress: 112233445566\npin: "123456"\nmax_current: 16')),
+    ).toEqual([`chargers[0].address: ${rule}; got 112233445566 (a number)`]);
   });
 
   it('an unquoted PIN gets a clear "put it in quotes" error, without showing the digits', () => {
     for (const written of ['987654', '054321']) {
-      const issues = problems(charger(`id: g\ntype: bs20\naddress: "a4:c1:38:12:34:56"\npin: ${written}\nmax_current: 16`));
+      const issues = problems(
+        charger(`id: g\ntype: bs20\naddress: "a4:c1:38:12:34:56"\npin: ${written}\nmax_current: 16`),
+      );
       expect(issues).toEqual([
         'chargers[0].pin: must be exactly 6 digits in quotes, e.g. pin: "012345"; without quotes YAML reads it as a number and drops leading zeros; got [redacted] (a number)',
       ]);
@@ -60,7 +63,9 @@ describe('chargers', () => {
 
   it('the simulator block belongs to simulated chargers only', () => {
     expect(
-      problems(charger('id: g\ntype: bs20\nble_name: x\npin: "123456"\nmax_current: 16\nsimulator:\n  phases: 3')),
+      problems(
+        charger('id: g\ntype: bs20\nble_name: x\npin: "123456"\nmax_current: 16\nsimulator:\n  phases: 3'),
+      ),
     ).toEqual(['chargers[0].simulator: is only allowed with transport: simulated']);
   });
 
@@ -71,7 +76,8 @@ describe('chargers', () => {
     expect(problems(charger('id: g\ntype: bs20\ntransport: simulate'))).toEqual([
       'chargers[0].transport: must be one of: ble, simulated (did you mean "simulated"?); got "simulate"',
     ]);
-    const sim = 'id: s\ntype: bs20\ntransport: simulated\nsimulator:\n  phases: 2\n  hardware_max_current: 100\n  car:\n    demand_a: -1\n    battery_kwh: 0\n    plugged_at_start: 1';
+    const sim =
+      'id: s\ntype: bs20\ntransport: simulated\nsimulator:\n  phases: 2\n  hardware_max_current: 100\n  car:\n    demand_a: -1\n    battery_kwh: 0\n    plugged_at_start: 1';
     expect(problems(charger(sim))).toEqual([
       'chargers[0].simulator.phases: must be one of: 1, 3; got 2',
       'chargers[0].simulator.hardware_max_current: must be a whole number from 6 to 80 (amps); got 100',
@@ -94,8 +100,12 @@ describe('chargers', () => {
   });
 
   it('the charger type is required and must be a known one', () => {
-    expect(problems(charger('id: g\ntransport: simulated'))).toEqual(['chargers[0].type: is required; must be one of: bs20']);
-    expect(problems(charger('id: g\ntype: bs21'))).toEqual(['chargers[0].type: must be one of: bs20; got "bs21"']);
+    expect(problems(charger('id: g\ntransport: simulated'))).toEqual([
+      'chargers[0].type: is required; must be one of: bs20',
+    ]);
+    expect(problems(charger('id: g\ntype: bs21'))).toEqual([
+      'chargers[0].type: must be one of: bs20; got "bs21"',
+    ]);
     expect(problems('chargers:\n  - garage\n')).toEqual([
       'chargers[0]: each charger must be a mapping with at least id and type, e.g. "- id: garage" then "type: bs20"; got "garage" (text)',
     ]);
@@ -137,7 +147,9 @@ describe('chargers', () => {
   - { id: demo, type: bs20, transport: simulated }
 `;
     const { chargers } = load(yaml).config;
-    expect(chargers.map((c) => [c.id, c.name, c.transport, c.phases, c.staleAfterS, c.reconnectMaxDelayS])).toEqual([
+    expect(
+      chargers.map((c) => [c.id, c.name, c.transport, c.phases, c.staleAfterS, c.reconnectMaxDelayS]),
+    ).toEqual([
       ['garage', 'Garage', 'ble', 3, 20, 120],
       ['demo', 'demo', 'simulated', undefined, 35, 60],
     ]);

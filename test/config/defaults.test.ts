@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { load, tempDir } from './helpers.js';
 import { loadConfig } from '../../src/config/load.js';
+import { load, tempDir } from './helpers.js';
 
 describe('defaults', () => {
   it('an empty file gives the documented defaults', () => {
@@ -27,14 +27,17 @@ describe('defaults', () => {
   });
 
   it('data_dir defaults to the config file folder; relative values are taken from there', () => {
-    const dir = tempDir({ 'conf/configuration.yaml': '', 'conf2/configuration.yaml': 'data_dir: ../state\n' });
+    const dir = tempDir({
+      'conf/configuration.yaml': '',
+      'conf2/configuration.yaml': 'data_dir: ../state\n',
+    });
     const opts = { env: {}, cwd: '/', systemTimezone: 'UTC' };
-    expect(loadConfig({ ...opts, args: ['--config', join(dir, 'conf/configuration.yaml')] }).config.dataDir).toBe(
-      join(dir, 'conf'),
-    );
-    expect(loadConfig({ ...opts, args: ['--config', join(dir, 'conf2/configuration.yaml')] }).config.dataDir).toBe(
-      join(dir, 'state'),
-    );
+    expect(
+      loadConfig({ ...opts, args: ['--config', join(dir, 'conf/configuration.yaml')] }).config.dataDir,
+    ).toBe(join(dir, 'conf'));
+    expect(
+      loadConfig({ ...opts, args: ['--config', join(dir, 'conf2/configuration.yaml')] }).config.dataDir,
+    ).toBe(join(dir, 'state'));
   });
 
   it('keys written with an empty value fall back to their defaults', () => {
@@ -82,7 +85,8 @@ describe('defaults', () => {
   });
 
   it('a simulated charger gets a full simulator block, PIN and ceiling from the simulated hardware', () => {
-    const [charger] = load('chargers:\n  - id: sim\n    type: bs20\n    transport: simulated\n').config.chargers;
+    const [charger] = load('chargers:\n  - id: sim\n    type: bs20\n    transport: simulated\n').config
+      .chargers;
     expect(charger).toMatchObject({
       id: 'sim',
       transport: 'simulated',

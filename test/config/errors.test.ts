@@ -20,7 +20,9 @@ describe('unknown keys', () => {
     const yaml = 'chargers:\n  - { id: s, type: bs20, transport: simulated, pim: "1", colour: red }\n';
     const found = problems(yaml);
     expect(found).toHaveLength(2);
-    expect(found[0]).toMatch(/^chargers\[0\]\.pim: unknown key \(did you mean "pin"\?\); allowed here: id, name, type, /);
+    expect(found[0]).toMatch(
+      /^chargers\[0\]\.pim: unknown key \(did you mean "pin"\?\); allowed here: id, name, type, /,
+    );
     expect(found[1]).toMatch(/^chargers\[0\]\.colour: unknown key; allowed here: id, /);
   });
 
@@ -39,14 +41,17 @@ describe('YAML syntax errors', () => {
 
   it('report duplicate keys at the second one', () => {
     const issues = issuesOf('log_level: info\nlog_level: debug\n');
-    expect(issues).toEqual([{ path: '', message: 'YAML syntax error: Map keys must be unique', line: 2, column: 1 }]);
+    expect(issues).toEqual([
+      { path: '', message: 'YAML syntax error: Map keys must be unique', line: 2, column: 1 },
+    ]);
   });
 
   it('unknown tags are errors, not silently plain text', () => {
     expect(issuesOf('mqtt:\n  password: !secrets pw\n')).toEqual([
       {
         path: '',
-        message: 'unknown YAML tag !secrets; chargebridge understands only !secret, e.g. password: !secret mqtt_password',
+        message:
+          'unknown YAML tag !secrets; chargebridge understands only !secret, e.g. password: !secret mqtt_password',
         line: 2,
         column: 13,
       },
@@ -54,7 +59,9 @@ describe('YAML syntax errors', () => {
   });
 
   it('a file that is not a mapping is rejected', () => {
-    expect(problems('- a\n- b\n')).toEqual([': the file must be a mapping of keys such as mqtt: and chargers:; got a list']);
+    expect(problems('- a\n- b\n')).toEqual([
+      ': the file must be a mapping of keys such as mqtt: and chargers:; got a list',
+    ]);
   });
 });
 
@@ -64,8 +71,18 @@ describe('ConfigError', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.name).toBe('ConfigError');
     expect(error.issues).toEqual([
-      { path: 'log_level', message: 'must be one of: trace, debug, info, warn, error, fatal; got "loud"', line: 1, column: 1 },
-      { path: 'mqtt.embedded_broker.port', message: 'must be a whole number from 1 to 65535; got 0', line: 4, column: 5 },
+      {
+        path: 'log_level',
+        message: 'must be one of: trace, debug, info, warn, error, fatal; got "loud"',
+        line: 1,
+        column: 1,
+      },
+      {
+        path: 'mqtt.embedded_broker.port',
+        message: 'must be a whole number from 1 to 65535; got 0',
+        line: 4,
+        column: 5,
+      },
     ]);
     expect(error.file).toMatch(/configuration\.yaml$/);
     expect(error.message).toBe(

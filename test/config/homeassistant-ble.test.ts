@@ -22,7 +22,9 @@ describe('homeassistant section', () => {
   it('rejects wildcard topics and out-of-range expiry with what is allowed', () => {
     const rule = 'must be an MQTT topic without wildcards ("+", "#") or spaces, like homeassistant/status';
     expect(
-      problems('homeassistant:\n  discovery_prefix: "homeassistant/#"\n  status_topic: "ha//status"\n  expire_after_s: 90000\n'),
+      problems(
+        'homeassistant:\n  discovery_prefix: "homeassistant/#"\n  status_topic: "ha//status"\n  expire_after_s: 90000\n',
+      ),
     ).toEqual([
       `homeassistant.discovery_prefix: ${rule}; got "homeassistant/#"`,
       `homeassistant.status_topic: ${rule} (no empty levels); got "ha//status"`,
@@ -33,7 +35,9 @@ describe('homeassistant section', () => {
 
 describe('ble section', () => {
   it('takes its settings', () => {
-    const { ble } = load('ble:\n  noble_package: "@abandonware/noble"\n  hci_device_id: 1\n  scan_timeout_s: 30\n').config;
+    const { ble } = load(
+      'ble:\n  noble_package: "@abandonware/noble"\n  hci_device_id: 1\n  scan_timeout_s: 30\n',
+    ).config;
     expect(ble).toEqual({ noblePackage: '@abandonware/noble', hciDeviceId: 1, scanTimeoutS: 30 });
   });
 

@@ -1,13 +1,20 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BLE_CHARGER, load, problems, tempDir } from './helpers.js';
 import { loadConfig } from '../../src/config/load.js';
+import { BLE_CHARGER, load, problems, tempDir } from './helpers.js';
 
 describe('mqtt section', () => {
   it('an external broker turns the embedded one off by default', () => {
-    const { config } = load('mqtt:\n  url: mqtts://broker.lan:8883\n  username: ha\n  password: "s3cret!"\n  client_id: cb1\n');
+    const { config } = load(
+      'mqtt:\n  url: mqtts://broker.lan:8883\n  username: ha\n  password: "s3cret!"\n  client_id: cb1\n',
+    );
     expect(config.mqtt.embeddedBroker.enabled).toBe(false);
-    expect(config.mqtt).toMatchObject({ url: 'mqtts://broker.lan:8883', username: 'ha', password: 's3cret!', clientId: 'cb1' });
+    expect(config.mqtt).toMatchObject({
+      url: 'mqtts://broker.lan:8883',
+      username: 'ha',
+      password: 's3cret!',
+      clientId: 'cb1',
+    });
   });
 
   it('accepts the four broker URL schemes and rejects others, naming them', () => {
@@ -49,7 +56,9 @@ describe('mqtt section', () => {
     expect(problems('mqtt:\n  embedded_broker:\n    username: ha\n')).toEqual([
       'mqtt.embedded_broker.password: is required: the embedded broker needs both username and password, or neither',
     ]);
-    const { config } = load('mqtt:\n  embedded_broker:\n    username: ha\n    password: pw\n    port: 1884\n    host: 127.0.0.1\n    persist_retained: false\n');
+    const { config } = load(
+      'mqtt:\n  embedded_broker:\n    username: ha\n    password: pw\n    port: 1884\n    host: 127.0.0.1\n    persist_retained: false\n',
+    );
     expect(config.mqtt.embeddedBroker).toEqual({
       enabled: true,
       host: '127.0.0.1',
@@ -62,7 +71,9 @@ describe('mqtt section', () => {
 
   it('validates the port, keep-alive and reconnect period with their ranges', () => {
     expect(
-      problems('mqtt:\n  embedded_broker:\n    port: 70000\n  keepalive_s: 1.5\n  reconnect_period_ms: "5000"\n'),
+      problems(
+        'mqtt:\n  embedded_broker:\n    port: 70000\n  keepalive_s: 1.5\n  reconnect_period_ms: "5000"\n',
+      ),
     ).toEqual([
       'mqtt.embedded_broker.port: must be a whole number from 1 to 65535; got 70000',
       'mqtt.keepalive_s: must be a whole number from 0 to 65535 (seconds); got 1.5 (a number)',
@@ -81,7 +92,10 @@ describe('mqtt section', () => {
   });
 
   it('TLS files are resolved from the config folder and must exist', () => {
-    const dir = tempDir({ 'configuration.yaml': 'mqtt:\n  url: mqtts://h\n  tls:\n    ca: certs/ca.pem\n', 'certs/ca.pem': 'x' });
+    const dir = tempDir({
+      'configuration.yaml': 'mqtt:\n  url: mqtts://h\n  tls:\n    ca: certs/ca.pem\n',
+      'certs/ca.pem': 'x',
+    });
     const { config } = loadConfig({ args: ['--config', join(dir, 'configuration.yaml')], env: {} });
     expect(config.mqtt.tls).toEqual({ ca: join(dir, 'certs/ca.pem'), rejectUnauthorized: true });
 
