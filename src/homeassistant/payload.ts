@@ -45,3 +45,29 @@ export function parseDecimal(text: string): ParsedDecimal | null {
   const value = Number(`${m[1]}${m[2]}${fraction ? `.${fraction}` : ''}`);
   return { value: Object.is(value, -0) ? 0 : value, decimals: fraction.length };
 }
+
+const lenient = new TextDecoder('utf-8');
+
+/**
+ * A payload as text safe for a log line or a bridge event: invalid UTF-8 shown as U+FFFD, control
+ * characters escaped as \uXXXX, cut at `maxChars` with an ellipsis.
+ */
+export function printable(payload: Uint8Array | string, maxChars = 64): string {
+  // Decode only what can show: a 1 MB payload must not cost a 1 MB string.
+  const limit = (maxChars + 1) * 4;
+  const text =
+    typeof payload === 'string' ? payload.slice(0, limit) : lenient.decode(payload.subarray(0, limit));
+  const inputCut = typeof payload === 'string' ? payload.length > limit : payload.byteLength > limit;
+  const chars = [...text];
+  const shown = chars
+    .slice(0, maxChars)
+    .map((c) => (isControl(c) ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c))
+    .join('');
+  return inputCut || chars.length > maxChars ? `${shown}…` : shown;
+}
+
+/** C0 and C1 control characters (and DEL). */
+function isControl(char: string): boolean {
+  const code = char.charCodeAt(0);
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f);
+}
