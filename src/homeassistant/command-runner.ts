@@ -1,0 +1,73 @@
+/**
+ * Carries out one validated command from Home Assistant on a Charger. Anything the charger cannot do
+ * ends in a ChargerCommandError with a reason a user can read.
+ */
+import { type Charger, ChargerCommandError, isClocked, isConfigurable } from '../core/charger.js';
+import type { ChargerCommand } from './commands.js';
+import type { NextSession } from './next-session.js';
+
+/** Optional: chargers that can be rebooted remotely (OCPP Reset). Not part of the core yet. */
+export interface RestartableCharger extends Charger {
+  restart(): Promise<void>;
+}
+
+export function isRestartable(c: Charger): c is RestartableCharger {
+  return typeof (c as Partial<RestartableCharger>).restart === 'function';
+}
+
+function notSupported(charger: Charger, what: string): ChargerCommandError {
+  return new ChargerCommandError('not_supported', `charger ${charger.id} cannot ${what}`);
+}
+
+export async function runCommand(
+  charger: Charger,
+  command: ChargerCommand,
+  next: NextSession,
+): Promise<void> {
+  switch (command.key) {
+    case 'charging':
+      if (command.on) await charger.startCharging(next.startOptions());
+      else await charger.stopCharging();
+      return;
+    case 'max_current':
+      await charger.setMaxCurrent(command.amps);
+      return;
+    case 'user':
+      next.user = command.user;
+      return;
+    case 'session_limit_energy':
+      next.limitEnergyKwh = command.kwh;
+      return;
+    case 'session_limit_minutes':
+      next.limitMinutes = command.minutes;
+      return;
+    case 'scheduled_start':
+      if (command.at !== null) {
+        await charger.startCharging({ ...next.startOptions(), startAt: command.at });
+      } else if (charger.getState().status === 'scheduled') {
+        // Clearing the field cancels a pending reservation; with none pending there is nothing to do.
+        await charger.stopCharging();
+      }
+      return;
+    case 'name':
+      if (!isConfigurable(charger)) throw notSupported(charger, 'be renamed');
+      await charger.setName(command.name);
+      return;
+    case 'language':
+      if (!isConfigurable(charger)) throw notSupported(charger, 'change its language');
+      await charger.setLanguage(command.language);
+      return;
+    case 'temperature_unit':
+      if (!isConfigurable(charger)) throw notSupported(charger, 'change its temperature unit');
+      await charger.setTemperatureUnit(command.unit);
+      return;
+    case 'sync_time':
+      if (!isClocked(charger)) throw notSupported(charger, 'set its clock');
+      await charger.syncClock();
+      return;
+    case 'restart':
+      if (!isRestartable(charger)) throw notSupported(charger, 'be restarted from here');
+      await charger.restart();
+      return;
+  }
+}
