@@ -1,0 +1,387 @@
+/**
+ * The Home Assistant extension: connects the daemon's Chargers to MQTT. It publishes discovery, the
+ * bridge's and each charger's state, routes `set/<key>` commands, re-publishes everything after a
+ * broker reconnect or Home Assistant's birth message, and says `offline` on a clean stop.
+ */
+import { type Charger, isClocked, isConfigurable } from '../core/charger.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Logger } from '../log.js';
+import type { BridgeApi } from '../mqtt/bridge-api.js';
+import type { MqttConnection } from '../mqtt/connection.js';
+import { BridgePublisher, type LogLevel } from './bridge-publisher.js';
+import { type ChargerCapabilities, describeCapabilities } from './capabilities.js';
+import { ChargerPublisher } from './charger-publisher.js';
+import { CommandRouter, type CommandTarget } from './command-router.js';
+import { isRestartable } from './command-runner.js';
+import { buildBridgeDiscovery, buildChargerDiscovery, type OriginInfo } from './discovery.js';
+import { DiscoveryPublisher } from './discovery-publisher.js';
+import { DiscoveryRegistry } from './discovery-registry.js';
+import { commandKeysFor } from './entities.js';
+import type { EntityOptions } from './entity-types.js';
+import { eventToJson } from './events.js';
+import { NextSession } from './next-session.js';
+import type { ChargerStateExtras } from './state.js';
+import { BRIDGE_DEVICE_ID, createTopics, deviceIdFor, type Topics } from './topics.js';
+
+export type HaConnection = Pick<
+  MqttConnection,
+  'publish' | 'subscribe' | 'on' | 'generation' | 'isConnected'
+>;
+
+/** What the session tracker adds to one charger; null = no session entities for it. */
+export interface SessionFeatures {
+  users: readonly string[];
+  /** ISO 4217; cost sensors appear only when set. */
+  currency: string | null;
+}
+
+export interface HomeAssistantOptions {
+  connection: HaConnection;
+  bridgeApi: Pick<BridgeApi, 'register' | 'start' | 'publishEvent'>;
+  chargers: readonly Charger[];
+  topics: { baseTopic: string; discoveryPrefix: string; statusTopic: string };
+  /** false: no discovery configs at all (state, availability and commands still work). */
+  discoveryEnabled: boolean;
+  /** expire_after of live measurements; 0 disables it (and the refresh that feeds it). */
+  expireAfterS: number;
+  origin: OriginInfo;
+  /** Where the discovery registry file lives. */
+  dataDir: string;
+  clock: Clock;
+  logger: Logger;
+  /** Configuration summary without secrets, for `bridge/info`. */
+  bridgeInfo: () => Record<string, unknown>;
+  /** The `restart` request / button; absent = the request answers with an error. */
+  onRestartRequest?: () => void | Promise<void>;
+  /** Applies a new log level; default sets `logger.level` (pino children keep their own level!). */
+  setLogLevel?: (level: LogLevel) => void;
+  getLogLevel?: () => string;
+  /** Device triggers next to the event entity (default true). */
+  deviceTriggers?: boolean;
+  /** `text` for Home Assistant older than 2026.5 (default `datetime`). */
+  scheduledStartPlatform?: EntityOptions['scheduledStartPlatform'];
+  /** Session tracker features per charger (default none). */
+  sessionFeatures?: (chargerId: string) => SessionFeatures | null;
+  /** Extra state keys from the session tracker (session energy, totals…). */
+  stateExtras?: (chargerId: string) => ChargerStateExtras;
+  /** At most one state publish per charger per this many ms (default 1000). */
+  stateThrottleMs?: number;
+  /** Random wait before answering Home Assistant's birth message (default 1000–5000 ms). */
+  birthDelayMs?: { min: number; max: number };
+  /** [0, 1); injectable for tests (default Math.random). */
+  random?: () => number;
+  /** How long stop() waits for its `offline` messages (default 3000 ms). */
+  stopTimeoutMs?: number;
+}
+
+interface ChargerEntry {
+  charger: Charger;
+  publisher: ChargerPublisher;
+  next: NextSession;
+  caps: ChargerCapabilities;
+  /** What the current discovery was built from, to notice the charger learning its model. */
+  builtFrom: { info: unknown; ceilingA: number } | null;
+}
+
+export class HomeAssistantExtension {
+  private readonly o: HomeAssistantOptions;
+  private readonly log: Logger;
+  private readonly topics: Topics;
+  private readonly entries = new Map<string, ChargerEntry>();
+  private readonly bridge: BridgePublisher;
+  private readonly router: CommandRouter;
+  private readonly registry: DiscoveryRegistry;
+  private readonly discovery: DiscoveryPublisher;
+  private readonly unsubscribe: Array<() => void> = [];
+  private birthTimer: TimerHandle | undefined;
+  private started = false;
+  private staleRemoved = false;
+
+  constructor(options: HomeAssistantOptions) {
+    this.o = options;
+    this.log = options.logger.child({ component: 'homeassistant' });
+    this.topics = createTopics(options.topics);
+    const connection = options.connection;
+    for (const charger of options.chargers) {
+      if (this.entries.has(charger.id)) throw new Error(`two chargers have the id '${charger.id}'`);
+      const next = new NextSession();
+      const entry: ChargerEntry = {
+        charger,
+        next,
+        caps: this.capabilitiesOf(charger),
+        builtFrom: null,
+        publisher: new ChargerPublisher({
+          charger,
+          topics: this.topics,
+          connection,
+          clock: options.clock,
+          logger: this.log,
+          throttleMs: options.stateThrottleMs ?? 1000,
+          refreshMs: options.expireAfterS > 0 ? (options.expireAfterS * 1000) / 2 : 0,
+          extras: () => this.extrasFor(entry),
+          bridgeEvent: (type, id, data) => options.bridgeApi.publishEvent(type, id, data),
+        }),
+      };
+      this.entries.set(charger.id, entry);
+    }
+    this.bridge = new BridgePublisher({
+      connection,
+      topics: this.topics,
+      bridgeApi: options.bridgeApi,
+      chargers: options.chargers,
+      version: options.origin.sw_version,
+      configSummary: options.bridgeInfo,
+      getLogLevel: options.getLogLevel ?? (() => options.logger.level),
+      setLogLevel:
+        options.setLogLevel ??
+        ((level) => {
+          options.logger.level = level;
+        }),
+      ...(options.onRestartRequest ? { onRestartRequest: options.onRestartRequest } : {}),
+      logger: this.log,
+    });
+    const targets = new Map<string, CommandTarget>();
+    for (const [id, entry] of this.entries) targets.set(id, this.targetOf(entry));
+    this.router = new CommandRouter({
+      topics: this.topics,
+      baseTopic: options.topics.baseTopic,
+      targets,
+      clock: options.clock,
+      logger: this.log,
+      rejected: (r) =>
+        options.bridgeApi.publishEvent('command_rejected', r.charger, {
+          key: r.key,
+          payload: r.payload,
+          error: r.error,
+        }),
+    });
+    this.registry = new DiscoveryRegistry({
+      dataDir: options.dataDir,
+      logger: this.log,
+      now: () => options.clock.now(),
+    });
+    this.discovery = new DiscoveryPublisher({ connection, registry: this.registry, logger: this.log });
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const { connection } = this.o;
+    if (this.o.discoveryEnabled) await this.registry.load();
+    this.bridge.registerRequests();
+    await this.o.bridgeApi.start();
+    for (const entry of this.entries.values()) {
+      entry.publisher.start();
+      this.unsubscribe.push(
+        entry.charger.events.on('state', (next, prev) => this.onChargerState(entry, next.link !== prev.link)),
+      );
+    }
+    this.unsubscribe.push(
+      connection.on('connected', () => void this.publishEverything('connected')),
+      connection.on('message', (topic, payload) => this.onMessage(topic, payload)),
+    );
+    await connection.subscribe([this.topics.chargerCommandTopicFilter(), this.o.topics.statusTopic]);
+    if (connection.isConnected) await this.publishEverything('start');
+  }
+
+  /**
+   * Publish `offline` for every charger and the bridge (retained) so Home Assistant shows the stop at
+   * once; call before closing the connection. Waits at most stopTimeoutMs.
+   */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    this.o.clock.clearTimeout(this.birthTimer);
+    this.birthTimer = undefined;
+    for (const off of this.unsubscribe.splice(0)) off();
+    for (const entry of this.entries.values()) entry.publisher.stop();
+    const offline = Promise.allSettled([
+      ...[...this.entries.values()].map((e) => e.publisher.publishOffline()),
+      this.bridge.publishOffline(),
+    ]);
+    // Offline, nothing can be acknowledged: the broker already shows our last will.
+    if (this.o.connection.isConnected) await this.withinStopTimeout(offline);
+    await this.registry.flush();
+  }
+
+  /** Re-publish one charger's state (the session tracker's extras changed). */
+  refreshState(chargerId: string): void {
+    this.entries.get(chargerId)?.publisher.requestState();
+  }
+
+  /** A session event (`session_started`, `session_completed`) for the event entity and bridge/event. */
+  async publishSessionEvent(
+    chargerId: string,
+    type: string,
+    at: number,
+    data: Record<string, unknown> = {},
+  ): Promise<void> {
+    const payload = eventToJson({ type, at, data });
+    const jobs: Array<Promise<void>> = [this.o.bridgeApi.publishEvent(type, chargerId, data)];
+    if (payload !== null) {
+      jobs.push(
+        this.o.connection.publish(this.topics.chargerEventTopic(chargerId), JSON.stringify(payload), {
+          qos: 1,
+          retain: false,
+        }),
+      );
+    }
+    await Promise.all(jobs);
+  }
+
+  /** Resolves when every command received so far has run or been rejected. */
+  commandsIdle(): Promise<void> {
+    return this.router.idle();
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    if (topic === this.o.topics.statusTopic) {
+      if (payload.toString('utf8').trim() === 'online') this.scheduleBirthRepublish();
+      return;
+    }
+    if (this.router.matches(topic)) void this.router.handle(topic, payload);
+  }
+
+  /** Home Assistant (re)started: after a short random wait, discovery first, then the states. */
+  private scheduleBirthRepublish(): void {
+    const { min, max } = this.o.birthDelayMs ?? { min: 1000, max: 5000 };
+    const delayMs = min + Math.floor((this.o.random ?? Math.random)() * Math.max(0, max - min));
+    this.o.clock.clearTimeout(this.birthTimer);
+    this.log.info({ delayMs }, 'Home Assistant started; re-publishing discovery and states');
+    this.birthTimer = this.o.clock.setTimeout(() => {
+      this.birthTimer = undefined;
+      this.discovery.forgetAll();
+      this.bridge.forgetAll();
+      void this.publishEverything('birth');
+    }, delayMs);
+  }
+
+  private async publishEverything(why: 'start' | 'connected' | 'birth'): Promise<void> {
+    if (!this.started) return;
+    const failures: string[] = [];
+    const settle = async (what: string, job: Promise<unknown>) => {
+      await job.catch((err: unknown) => failures.push(`${what}: ${errorText(err)}`));
+    };
+    await settle('bridge state', this.bridge.publishOnline());
+    if (this.o.discoveryEnabled) {
+      await Promise.all([
+        settle('bridge discovery', this.publishBridgeDiscovery()),
+        ...[...this.entries.values()].map((e) =>
+          settle(`discovery of ${e.charger.id}`, this.publishChargerDiscovery(e)),
+        ),
+      ]);
+    }
+    await Promise.all([
+      settle('bridge info', this.bridge.publishInfo()),
+      ...[...this.entries.values()].map((e) => settle(`state of ${e.charger.id}`, e.publisher.publishAll())),
+    ]);
+    if (this.o.discoveryEnabled && !this.staleRemoved) {
+      this.staleRemoved = true;
+      const configured = new Set([BRIDGE_DEVICE_ID, ...[...this.entries.keys()].map(deviceIdFor)]);
+      await this.discovery.removeStale(configured);
+    }
+    if (failures.length > 0)
+      this.log.warn({ why, failures }, 'some Home Assistant messages could not be published');
+    else this.log.debug({ why }, 'published discovery and states');
+  }
+
+  private onChargerState(entry: ChargerEntry, linkChanged: boolean): void {
+    if (linkChanged)
+      this.bridge
+        .publishInfo()
+        .catch((err: unknown) => this.log.warn({ err: errorText(err) }, 'could not publish bridge info'));
+    // The charger learns its model, phases and current limit at login: discovery follows.
+    const built = entry.builtFrom;
+    if (
+      this.o.discoveryEnabled &&
+      built &&
+      (built.info !== entry.charger.getInfo() || built.ceilingA !== entry.charger.getCurrentCeilingA())
+    ) {
+      this.publishChargerDiscovery(entry).catch((err: unknown) =>
+        this.log.warn({ charger: entry.charger.id, err: errorText(err) }, 'could not publish discovery'),
+      );
+    }
+  }
+
+  private async publishBridgeDiscovery(): Promise<void> {
+    const message = buildBridgeDiscovery({
+      baseTopic: this.o.topics.baseTopic,
+      discoveryPrefix: this.o.topics.discoveryPrefix,
+      origin: this.o.origin,
+    });
+    await this.discovery.publish(BRIDGE_DEVICE_ID, message);
+  }
+
+  private async publishChargerDiscovery(entry: ChargerEntry): Promise<void> {
+    const { charger } = entry;
+    const info = charger.getInfo();
+    entry.builtFrom = { info, ceilingA: charger.getCurrentCeilingA() };
+    entry.caps = this.capabilitiesOf(charger);
+    const message = buildChargerDiscovery({
+      charger: { id: charger.id, name: charger.name, kind: charger.kind, info },
+      capabilities: entry.caps,
+      baseTopic: this.o.topics.baseTopic,
+      discoveryPrefix: this.o.topics.discoveryPrefix,
+      bridgeDeviceId: BRIDGE_DEVICE_ID,
+      origin: this.o.origin,
+      expireAfterS: this.o.expireAfterS,
+      ...(this.o.scheduledStartPlatform ? { scheduledStartPlatform: this.o.scheduledStartPlatform } : {}),
+      ...(this.o.deviceTriggers !== undefined ? { deviceTriggers: this.o.deviceTriggers } : {}),
+    });
+    await this.discovery.publish(deviceIdFor(charger.id), message);
+  }
+
+  private capabilitiesOf(charger: Charger): ChargerCapabilities {
+    const features = this.o.sessionFeatures?.(charger.id) ?? null;
+    return describeCapabilities({
+      kind: charger.kind,
+      phases: charger.getInfo().phases,
+      maxCurrentA: charger.getCurrentCeilingA(),
+      configurable: isConfigurable(charger),
+      clock: isClocked(charger),
+      restart: isRestartable(charger),
+      sessions: features !== null,
+      users: features?.users ?? [],
+      currency: features?.currency ?? null,
+    });
+  }
+
+  private extrasFor(entry: ChargerEntry): ChargerStateExtras {
+    const own = entry.next.stateExtras({
+      users: entry.caps.sessions && entry.caps.users.length > 0 ? entry.caps.users : null,
+      limits: entry.caps.sessionLimits,
+    });
+    return { ...(this.o.stateExtras?.(entry.charger.id) ?? {}), ...own };
+  }
+
+  private targetOf(entry: ChargerEntry): CommandTarget {
+    return {
+      charger: entry.charger,
+      // Recomputed per command: the ceiling and phases can change at login.
+      keys: () => {
+        entry.caps = this.capabilitiesOf(entry.charger);
+        return commandKeysFor(entry.caps);
+      },
+      users: () => entry.caps.users,
+      next: entry.next,
+      applied: () => entry.publisher.requestState(),
+      snapBack: () => void entry.publisher.publishState(true),
+    };
+  }
+
+  private async withinStopTimeout(job: Promise<unknown>): Promise<void> {
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = this.o.clock.setTimeout(() => {
+        this.log.warn('timed out publishing offline on stop');
+        resolve();
+      }, this.o.stopTimeoutMs ?? 3000);
+    });
+    await Promise.race([job.then(() => undefined), timeout]);
+    this.o.clock.clearTimeout(timer);
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
