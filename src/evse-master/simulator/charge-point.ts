@@ -8,42 +8,18 @@
  * starts drawing, a limit reached, car full).
  */
 import type { Clock, TimerHandle } from '../../core/clock.js';
-import {
-  CurrentState,
-  OutputState,
-  PlugState,
-  ReservationResult,
-  StartErrorReason,
-  StopReason,
-} from '../protocol/enums.js';
+import { CurrentState, OutputState, PlugState, StopReason } from '../protocol/enums.js';
 import type { ChargeStartRequest, ChargeStartResponseInput } from '../protocol/messages/charge.js';
 import type { ChargeRecordInput } from '../protocol/messages/record.js';
+import { type CarOptions, SimulatedCar } from './car.js';
 import { buildChargeRecord, printableText, type SimChargeSession } from './charge-session.js';
+import { judgeChargeStart, sessionFromRequest } from './charge-start.js';
 import type { DeviceClock } from './device-clock.js';
 import { MIN_CURRENT_A, type SimConfig } from './options.js';
-
-export interface CarOptions {
-  /** Current per phase the car draws when the charger allows it (default 32 A). */
-  demandA?: number;
-  /** Usable battery; null = never gets full (default null). */
-  batteryKwh?: number | null;
-  /** State of charge when plugged in (default 50 %). */
-  socPercent?: number;
-  /** The car starts drawing this long after charging begins (default 0). */
-  startDelayMs?: number;
-}
-
-interface Car {
-  demandA: number;
-  capacityWh: number | null;
-  storedWh: number;
-  startDelayMs: number;
-}
 
 /** idle: no session · scheduled: reservation pending (state 20) · finished/full: state 15/17 until a stop or unplug. */
 export type ChargePhase = 'idle' | 'scheduled' | 'charging' | 'finished' | 'full';
 
-const DAY_MS = 86_400_000;
 const WH_PER_REGISTER_STEP = 10;
 const MS_PER_HOUR = 3_600_000;
 
@@ -62,7 +38,7 @@ export class ChargePoint {
   configuredCurrentA: number;
   errorBits = 0;
   ambientTemperatureC: number;
-  private car: Car | null = null;
+  private car: SimulatedCar | null = null;
   private energyWh: number;
   private integratedAtMs: number;
   private timer: TimerHandle | undefined;
@@ -100,8 +76,7 @@ export class ChargePoint {
 
   carSocPercent(): number | null {
     this.integrate();
-    const car = this.car;
-    return car?.capacityWh ? (car.storedWh / car.capacityWh) * 100 : null;
+    return this.car?.socPercent() ?? null;
   }
 
   /** Per-phase current actually flowing. */
@@ -156,16 +131,9 @@ export class ChargePoint {
   // ---- car and faults -------------------------------------------------------------------------
 
   plugIn(options: CarOptions = {}): void {
+    const car = new SimulatedCar(options);
     this.integrate();
-    const capacityKwh = options.batteryKwh ?? null;
-    const soc = options.socPercent ?? 50;
-    if (soc < 0 || soc > 100) throw new RangeError(`socPercent must be 0..100, got ${soc}`);
-    this.car = {
-      demandA: nonNegative(options.demandA ?? 32, 'demandA'),
-      capacityWh: capacityKwh === null ? null : nonNegative(capacityKwh, 'batteryKwh') * 1000,
-      storedWh: capacityKwh === null ? 0 : (capacityKwh * 1000 * soc) / 100,
-      startDelayMs: nonNegative(options.startDelayMs ?? 0, 'startDelayMs'),
-    };
+    this.car = car;
     this.reschedule();
   }
 
@@ -181,7 +149,7 @@ export class ChargePoint {
   setCarDemand(demandA: number): void {
     if (!this.car) throw new Error('no car is plugged in');
     this.integrate();
-    this.car.demandA = nonNegative(demandA, 'demandA');
+    this.car.setDemand(demandA);
     this.reschedule();
   }
 
@@ -204,66 +172,23 @@ export class ChargePoint {
   /** Charge start 0x8007 → the 0x0007 answer (§4.6, §8). */
   start(request: ChargeStartRequest): ChargeStartResponseInput {
     this.integrate();
-    const reject = (errorReason: number, reservationResult: number = ReservationResult.ImmediateStart) => ({
-      lineId: 1,
-      reservationResult,
-      startResult: 0,
-      errorReason,
-      maxCurrentA: this.configuredCurrentA,
+    const verdict = judgeChargeStart(request, {
+      phase: this.phase,
+      errorBits: this.errorBits,
+      carConnected: this.car !== null,
+      configuredCurrentA: this.configuredCurrentA,
+      hardwareMaxCurrentA: this.config.hardwareMaxCurrentA,
+      stopRefusalReason: this.config.stopRefusalReason,
+      deviceClock: this.deviceClock,
     });
-    const currentA = request.maxCurrentA;
-    if (this.errorBits !== 0) return reject(StartErrorReason.SystemError);
-    if (currentA < MIN_CURRENT_A || currentA > this.config.hardwareMaxCurrentA)
-      return reject(StartErrorReason.SystemError);
-    if (this.phase === 'scheduled')
-      return reject(StartErrorReason.AlreadyInReservation, ReservationResult.ReservationExists);
-    if (this.phase === 'charging') {
-      return reject(
-        StartErrorReason.AlreadyCharging,
-        request.isReservation ? ReservationResult.AlreadyCharging : 0,
-      );
-    }
-    if (this.phase === 'finished' || this.phase === 'full') return reject(this.config.stopRefusalReason);
-
-    let reservationResult: number = ReservationResult.ImmediateStart;
-    let dueAtMs: number | null = null;
-    if (request.isReservation) {
-      const dueDeviceMs = this.deviceClock.fromEm(request.startTime.raw);
-      if (dueDeviceMs === null) return reject(0, ReservationResult.BadTime);
-      const aheadMs = dueDeviceMs - this.deviceClock.nowMs();
-      if (aheadMs > DAY_MS) return reject(0, ReservationResult.MoreThan24hAhead);
-      if (aheadMs > 0) {
-        reservationResult = ReservationResult.ReservationOk;
-        dueAtMs = this.deviceClock.toClockMs(dueDeviceMs);
-      } else reservationResult = ReservationResult.TimeInPast;
-    }
-    // A scheduled start is accepted without a car; an immediate one needs the plug in.
-    if (dueAtMs === null && !this.car) return reject(StartErrorReason.PlugNotInserted, reservationResult);
-
+    if (!verdict.accepted) return verdict.reply;
     // A start also becomes the configured current (Q10).
-    this.configuredCurrentA = currentA;
-    this.session = {
-      userId: printableText(request.userId, 16),
-      chargeId: printableText(request.chargeId, 16),
-      startType: request.startType,
-      chargeType: request.chargeType,
-      maxDurationMinutes: request.maxDurationMinutes === 0 ? null : request.maxDurationMinutes,
-      maxEnergyKwh: request.maxEnergyKwh,
-      param3: request.param3,
-      hasReservation: request.isReservation,
-      reservationEm: request.isReservation ? request.startTime.raw : 0,
-      dueAtMs,
-      currentA,
-      startedAtMs: null,
-      startEm: 0,
-      startRegister: 0,
-      energyWh: 0,
-      carDrawsFromMs: 0,
-    };
-    if (dueAtMs === null) this.beginCharging();
+    this.configuredCurrentA = request.maxCurrentA;
+    this.session = sessionFromRequest(request, verdict.dueAtMs);
+    if (verdict.dueAtMs === null) this.beginCharging();
     else this.phase = 'scheduled';
     this.reschedule();
-    return { lineId: 1, reservationResult, startResult: 1, errorReason: 0, maxCurrentA: currentA };
+    return verdict.reply;
   }
 
   /** Charge stop 0x8008: ends a session, cancels a reservation, or clears a finished state. */
@@ -340,7 +265,7 @@ export class ChargePoint {
     if (wh <= 0) return;
     this.energyWh += wh;
     s.energyWh += wh;
-    car.storedWh += wh;
+    car.charge(wh);
   }
 
   private energyLimitRemainingWh(): number {
@@ -350,9 +275,7 @@ export class ChargePoint {
   }
 
   private carRoomWh(): number {
-    const car = this.car;
-    if (!car || car.capacityWh === null) return Number.POSITIVE_INFINITY;
-    return Math.max(0, car.capacityWh - car.storedWh);
+    return this.car?.roomWh() ?? Number.POSITIVE_INFINITY;
   }
 
   private reschedule(): void {
@@ -401,7 +324,7 @@ export class ChargePoint {
       } else if (this.energyLimitRemainingWh() <= 1e-6) {
         this.endSession(StopReason.FixedEnergyReached, null, 'finished');
       } else if (this.carRoomWh() <= 1e-6) {
-        if (this.car) this.car.demandA = 0;
+        this.car?.setDemand(0);
         this.endSession(StopReason.Full, null, 'full');
       } else if (s.param3 !== 0xffff && now >= s.startedAtMs + this.config.param3StopAfterMs) {
         // emproto4go: param3 other than 0xFFFF stops the session after a few seconds; 14 = "fixed fee reached".
@@ -410,11 +333,6 @@ export class ChargePoint {
     }
     this.reschedule();
   }
-}
-
-function nonNegative(value: number, what: string): number {
-  if (!Number.isFinite(value) || value < 0) throw new RangeError(`${what} must be >= 0, got ${value}`);
-  return value;
 }
 
 function checkErrorCode(code: number): void {

@@ -1,5 +1,6 @@
 /** Public API of the simulated BS20 (tests, the no-charger demo, benchmarks). */
-export type { CarOptions, ChargePhase } from './charge-point.js';
+export type { CarOptions } from './car.js';
+export type { ChargePhase } from './charge-point.js';
 export { MIN_CURRENT_A, type SimConfig, type SimulatedBs20Options } from './options.js';
 export type { SimSettings } from './requests.js';
 export {
