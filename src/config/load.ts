@@ -9,6 +9,7 @@ import { camelizeKeys, isPlainObject } from './casing.js';
 import { demoConfigFile } from './demo.js';
 import { applyEnvOverrides, CONFIG_PATH_VARIABLE } from './env.js';
 import { ConfigError, type ConfigIssue, formatPath, type PathSegment } from './errors.js';
+import { canonicalTimeZone } from './fields.js';
 import { Provenance } from './provenance.js';
 import { type ChargebridgeConfig, type ConfigSchema, createConfigSchema } from './schema.js';
 import { keyExists } from './schema-walk.js';
@@ -70,8 +71,9 @@ export interface LoadedConfig {
   secretValues: ReadonlySet<string>;
 }
 
+/** The system's zone; UTC when the system reports none Intl would accept (odd TZ settings). */
 export function systemTimezone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  return canonicalTimeZone(Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC') ?? 'UTC';
 }
 
 function isFile(path: string): boolean {

@@ -55,7 +55,12 @@ function describeYamlError(error: YAMLError): string {
 
 export function parseYamlSource(text: string): YamlSource {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { customTags: [secretTag], lineCounter: lines });
+  const doc = parseDocument(text, {
+    customTags: [secretTag],
+    lineCounter: lines,
+    // `<<: *defaults` merge keys, as Home Assistant users write them for similar chargers.
+    merge: true,
+  });
   // Warnings (unknown tags) would silently turn a value into plain text: treat them as errors.
   const problems = [...doc.errors, ...doc.warnings];
   const issues: ConfigIssue[] = problems.map((error) => {

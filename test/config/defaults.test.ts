@@ -101,6 +101,17 @@ describe('defaults', () => {
     });
   });
 
+  it('YAML anchors and merge keys work, e.g. for chargers that share settings', () => {
+    const yaml = `chargers:
+  - &common { id: a, type: bs20, transport: simulated, stale_after_s: 50 }
+  - { <<: *common, id: b }
+`;
+    expect(load(yaml).config.chargers.map((c) => [c.id, c.staleAfterS])).toEqual([
+      ['a', 50],
+      ['b', 50],
+    ]);
+  });
+
   it('the simulator accepts a PIN of its own (to try a wrong PIN) and its own hardware', () => {
     const yaml = `chargers:
   - id: sim
