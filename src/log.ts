@@ -2,7 +2,7 @@
  * Structured logging with pino. Secrets never reach a log line: the redact list covers every key
  * name that can carry a PIN, password or token anywhere in a logged object.
  */
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 

@@ -5,7 +5,12 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown[] }> {
   private readonly listeners = new Map<keyof Events, Set<Listener<never[]>>>();
   private readonly onListenerError: (err: unknown) => void;
 
-  constructor(onListenerError: (err: unknown) => void = (err) => queueMicrotask(() => { throw err; })) {
+  constructor(
+    onListenerError: (err: unknown) => void = (err) =>
+      queueMicrotask(() => {
+        throw err;
+      }),
+  ) {
     this.onListenerError = onListenerError;
   }
 

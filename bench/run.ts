@@ -1,0 +1,35 @@
+/**
+ * `npm run bench`: runs every benchmark and writes docs/benchmarks.md.
+ * `npm run bench -- decode latency` runs only the named ones (and still rewrites the file with them).
+ */
+import { writeFileSync } from 'node:fs';
+import { decodeBench } from './decode.bench.js';
+import { type Bench, machineLine, renderTable } from './report.js';
+
+const ALL: Bench[] = [decodeBench];
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const selected = wanted.length ? ALL.filter((b) => wanted.includes(b.name)) : ALL;
+  const parts: string[] = [
+    '# Benchmarks',
+    '',
+    `Produced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${machineLine()}.`,
+    'Figures are measured, not targets; tests never assert on timing. Re-run the command to refresh this file.',
+    '',
+  ];
+  for (const bench of selected) {
+    process.stdout.write(`bench ${bench.name} …\n`);
+    const section = await bench.run();
+    parts.push(`## ${section.title}`, '', section.method, '', renderTable(section.table), '');
+    for (const note of section.notes ?? []) parts.push(`- ${note}`);
+    parts.push('', `Command: \`npm run bench -- ${bench.name}\``, '');
+  }
+  writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), `${parts.join('\n').trimEnd()}\n`);
+  process.stdout.write('wrote docs/benchmarks.md\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});
