@@ -325,4 +325,14 @@ describe('SimulatedBs20 charging', () => {
     await rig.client.login();
     expect(rig.client.last('charge_record').stopReason).toBe(17);
   });
+
+  it('never lowers the energy register, even when the clock is set back', async () => {
+    const rig = await charging();
+    await advanceAnswering(rig, 60_000);
+    const before = rig.sim.state.energyTotalWh;
+    rig.clock.set(rig.clock.now() - 30_000);
+    expect(rig.sim.state.energyTotalWh).toBe(before);
+    await advanceAnswering(rig, 10_000);
+    expect(rig.sim.state.energyTotalWh).toBeCloseTo(before + (2300 * 10) / 3600, 6);
+  });
 });

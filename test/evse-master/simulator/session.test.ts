@@ -3,7 +3,11 @@ import { ManualClock } from '../../../src/core/clock.js';
 import { Cmd } from '../../../src/evse-master/protocol/commands.js';
 import { decodeFrame, isChargerPassword, serialToString } from '../../../src/evse-master/protocol/frame.js';
 import { FrameReassembler } from '../../../src/evse-master/protocol/reassembler.js';
-import { SimulatedBleLink, SimulatedBs20 } from '../../../src/evse-master/simulator/index.js';
+import {
+  createSimulatedTransport,
+  SimulatedBleLink,
+  SimulatedBs20,
+} from '../../../src/evse-master/simulator/index.js';
 import { TransportError } from '../../../src/evse-master/transports/transport.js';
 import { advanceAnswering, createLoggedInRig, createRig, SERIAL, TestClient } from './harness.js';
 
@@ -221,5 +225,18 @@ describe('SimulatedBs20 login and keep-alive', () => {
     expect(clock.pendingTimers()).toBe(0);
     sim.close();
     await expect(link.connect()).rejects.toBeInstanceOf(TransportError);
+  });
+
+  it('runs on the system clock too (the no-charger demo)', async () => {
+    const sim = new SimulatedBs20({ firstBeaconDelayMs: 0 });
+    const link = createSimulatedTransport(sim);
+    const firstChunk = new Promise<Uint8Array>((resolve) => link.events.once('data', resolve));
+    await link.connect();
+    const frames = new FrameReassembler().push(await firstChunk);
+    expect(frames[0]?.command).toBe(Cmd.LoginBeacon);
+    const disconnected = new Promise<string>((resolve) => link.events.once('disconnect', resolve));
+    sim.close();
+    await expect(disconnected).resolves.toBe('simulated charger closed');
+    expect(link.connected).toBe(false);
   });
 });
