@@ -1,0 +1,230 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Low } from 'lowdb';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ManualClock } from '../../src/core/clock.js';
+import { DurableJsonFile, type FileProblem, StoreFileError } from '../../src/sessions/durable-adapter.js';
+
+const schema = z.object({ version: z.literal(1), items: z.array(z.string()) });
+type Doc = z.infer<typeof schema>;
+
+let dir: string;
+let path: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'cb-durable-'));
+  path = join(dir, 'store.json');
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function adapter(extra: Partial<ConstructorParameters<typeof DurableJsonFile<Doc>>[0]> = {}) {
+  const problems: FileProblem[] = [];
+  const file = new DurableJsonFile<Doc>({
+    path,
+    schema,
+    clock: new ManualClock(Date.UTC(2026, 0, 15, 12, 0, 0)),
+    onProblem: (p) => problems.push(p),
+    ...extra,
+  });
+  return { file, problems };
+}
+
+const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as unknown;
+
+describe('DurableJsonFile with lowdb', () => {
+  it('starts empty without files and round-trips data', async () => {
+    const { file, problems } = adapter();
+    const db = new Low<Doc>(file, { version: 1, items: [] });
+    await db.read();
+    expect(db.data.items).toEqual([]);
+    db.data.items.push('a');
+    await db.write();
+    const again = new Low<Doc>(adapter().file, { version: 1, items: [] });
+    await again.read();
+    expect(again.data.items).toEqual(['a']);
+    expect(problems).toEqual([]);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  it('keeps the previous good file as .bak at each write', async () => {
+    const { file } = adapter();
+    await file.write({ version: 1, items: ['first'] });
+    expect(readdirSync(dir).sort()).toEqual(['store.json']);
+    await file.write({ version: 1, items: ['second'] });
+    await file.write({ version: 1, items: ['third'] });
+    expect(readJson(path)).toEqual({ version: 1, items: ['third'] });
+    expect(readJson(`${path}.bak`)).toEqual({ version: 1, items: ['second'] });
+    expect(readdirSync(dir).sort()).toEqual(['store.json', 'store.json.bak']);
+  });
+
+  it('falls back to copying the backup where hard links fail', async () => {
+    const { file } = adapter({
+      fs: {
+        link: async () => {
+          throw Object.assign(new Error('no links here'), { code: 'EPERM' });
+        },
+      },
+    });
+    await file.write({ version: 1, items: ['one'] });
+    await file.write({ version: 1, items: ['two'] });
+    expect(readJson(`${path}.bak`)).toEqual({ version: 1, items: ['one'] });
+  });
+
+  it('leaves the last good file intact after a crash between temp write and rename', async () => {
+    await adapter().file.write({ version: 1, items: ['good'] });
+    // The process dies right before the rename: the temp file holds the new data, the file the old.
+    const crashing = adapter({
+      fs: {
+        rename: async (from, to) => {
+          if (String(from).endsWith('.tmp') && String(to) === path) throw new Error('power cut');
+          return fsp.rename(from, to);
+        },
+      },
+    }).file;
+    await expect(crashing.write({ version: 1, items: ['good', 'new'] })).rejects.toBeInstanceOf(
+      StoreFileError,
+    );
+    expect(readJson(path)).toEqual({ version: 1, items: ['good'] });
+
+    // A half-written temp file from an earlier crash is ignored on start and overwritten later.
+    writeFileSync(`${path}.tmp`, '{"version":1,"items":["go');
+    const { file, problems } = adapter();
+    expect(await file.read()).toEqual({ version: 1, items: ['good'] });
+    expect(problems).toEqual([]);
+    await file.write({ version: 1, items: ['good', 'later'] });
+    expect(readJson(path)).toEqual({ version: 1, items: ['good', 'later'] });
+  });
+
+  it('moves a corrupt file aside, reports it and loads the backup', async () => {
+    const { file: writer } = adapter();
+    await writer.write({ version: 1, items: ['old'] });
+    await writer.write({ version: 1, items: ['old', 'newer'] });
+    writeFileSync(path, '{"version":1,"items":["old","newer"'); // truncated by a bad disk
+    const { file, problems } = adapter();
+    expect(await file.read()).toEqual({ version: 1, items: ['old'] });
+    const aside = `${path}.corrupt-20260115T120000Z`;
+    expect(problems).toEqual([
+      {
+        kind: 'corrupt',
+        file: path,
+        reason: expect.stringContaining('not valid JSON'),
+        movedTo: aside,
+        recoveredFrom: `${path}.bak`,
+        at: Date.UTC(2026, 0, 15, 12, 0, 0),
+      },
+    ]);
+    expect(readFileSync(aside, 'utf8')).toBe('{"version":1,"items":["old","newer"');
+    expect(file.problems).toEqual(problems);
+    // The next write starts a new file and keeps the backup that saved us.
+    await file.write({ version: 1, items: ['old', 'again'] });
+    expect(readJson(`${path}.bak`)).toEqual({ version: 1, items: ['old'] });
+  });
+
+  it('treats a file that fails the schema as corrupt, and never overwrites an earlier corrupt copy', async () => {
+    writeFileSync(path, JSON.stringify({ version: 1, items: [42] }));
+    writeFileSync(`${path}.corrupt-20260115T120000Z`, 'earlier');
+    const { file, problems } = adapter();
+    expect(await file.read()).toBeNull();
+    expect(problems[0]?.reason).toMatch(/items\.0/);
+    expect(problems[0]?.recoveredFrom).toBeNull();
+    expect(problems[0]?.movedTo).toBe(`${path}.corrupt-20260115T120000Z-1`);
+    expect(readFileSync(`${path}.corrupt-20260115T120000Z`, 'utf8')).toBe('earlier');
+  });
+
+  it('moves a corrupt backup aside too when both are bad', async () => {
+    writeFileSync(path, 'garbage');
+    writeFileSync(`${path}.bak`, 'more garbage');
+    const { file, problems } = adapter();
+    expect(await file.read()).toBeNull();
+    expect(problems.map((p) => [p.kind, p.movedTo])).toEqual([
+      ['corrupt', `${path}.corrupt-20260115T120000Z`],
+      ['backup_corrupt', `${path}.bak.corrupt-20260115T120000Z`],
+    ]);
+    expect(readdirSync(dir).sort()).toEqual([
+      'store.json.bak.corrupt-20260115T120000Z',
+      'store.json.corrupt-20260115T120000Z',
+    ]);
+  });
+
+  it('reports a missing file whose backup exists and loads the backup', async () => {
+    writeFileSync(`${path}.bak`, JSON.stringify({ version: 1, items: ['saved'] }));
+    const { file, problems } = adapter();
+    expect(await file.read()).toEqual({ version: 1, items: ['saved'] });
+    expect(problems.map((p) => p.kind)).toEqual(['main_missing']);
+  });
+
+  it('read-only: reports a corrupt file but moves nothing and refuses to write', async () => {
+    writeFileSync(path, 'garbage');
+    writeFileSync(`${path}.bak`, JSON.stringify({ version: 1, items: ['saved'] }));
+    const { file, problems } = adapter({ readOnly: true });
+    expect(await file.read()).toEqual({ version: 1, items: ['saved'] });
+    expect(problems[0]?.movedTo).toBeNull();
+    expect(readdirSync(dir).sort()).toEqual(['store.json', 'store.json.bak']);
+    await expect(file.write({ version: 1, items: [] })).rejects.toThrow(/read-only/);
+  });
+
+  it('refuses a file from a newer version without touching it', async () => {
+    writeFileSync(path, JSON.stringify({ version: 9, items: [] }));
+    const { file } = adapter({
+      refuse: (json) =>
+        (json as { version?: number }).version === 9 ? 'written by a newer chargebridge (version 9)' : null,
+    });
+    await expect(file.read()).rejects.toThrow(/newer chargebridge/);
+    expect(readdirSync(dir)).toEqual(['store.json']);
+  });
+
+  it('gives a clear error for an unwritable folder and writes everything once it is fixed', async () => {
+    const blocked = join(dir, 'data');
+    writeFileSync(blocked, 'a file where the data folder should be');
+    path = join(blocked, 'store.json');
+    const { file } = adapter();
+    const db = new Low<Doc>(file, { version: 1, items: [] });
+    db.data.items.push('kept in memory');
+    const error = await db.write().catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(StoreFileError);
+    expect((error as StoreFileError).message).toMatch(/cannot write .*store\.json: .*(ENOTDIR|EEXIST)/);
+    expect((error as StoreFileError).message).toMatch(/stays in memory/);
+
+    rmSync(blocked);
+    mkdirSync(blocked);
+    db.data.items.push('second');
+    await db.write();
+    expect(readJson(path)).toEqual({ version: 1, items: ['kept in memory', 'second'] });
+  });
+
+  it('names permission problems in words', async () => {
+    const { file } = adapter({
+      fs: {
+        open: async () => {
+          throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+        },
+      },
+    });
+    await expect(file.write({ version: 1, items: [] })).rejects.toThrow(/permission denied \(EACCES\)/);
+  });
+
+  it('runs writes one at a time and lets the newest waiting one win', async () => {
+    const order: string[] = [];
+    const { file } = adapter({
+      fs: {
+        rename: async (from, to) => {
+          if (String(to) === path) order.push((readJson(String(from)) as Doc).items.join(','));
+          return fsp.rename(from, to);
+        },
+      },
+    });
+    await Promise.all([
+      file.write({ version: 1, items: ['1'] }),
+      file.write({ version: 1, items: ['2'] }),
+      file.write({ version: 1, items: ['3'] }),
+    ]);
+    expect(order).toEqual(['1', '3']);
+    expect(readJson(path)).toEqual({ version: 1, items: ['3'] });
+  });
+});
