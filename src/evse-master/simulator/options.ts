@@ -5,7 +5,7 @@
  */
 import { type Clock, systemClock } from '../../core/clock.js';
 import { pinToPassword, SERIAL_LENGTH, serialFromString } from '../protocol/frame.js';
-import { NICKNAME_PREFIX } from '../protocol/messages/settings.js';
+import { NICKNAME_MAX_LENGTH, NICKNAME_PREFIX } from '../protocol/messages/settings.js';
 
 export interface SimulatedBs20Options {
   /** 8 raw bytes, or the 16 digits users see (default "1122334455667788"). */
@@ -123,6 +123,14 @@ function integerIn(value: number, min: number, max: number, what: string): numbe
   return value;
 }
 
+/** Keeps the wire temperature (raw = °C × 100 + 20000, a u16) encodable with the charging rise on top. */
+export function checkAmbientTemperature(celsius: number): number {
+  if (!Number.isFinite(celsius) || celsius < -50 || celsius > 150) {
+    throw new RangeError(`ambient temperature must be -50..150 °C, got ${celsius}`);
+  }
+  return celsius;
+}
+
 function toSerial(serial: Uint8Array | string): Uint8Array {
   if (typeof serial === 'string') return serialFromString(serial);
   if (serial.length !== SERIAL_LENGTH) throw new RangeError(`serial must be ${SERIAL_LENGTH} bytes`);
@@ -145,8 +153,17 @@ export function resolveOptions(o: SimulatedBs20Options): SimConfig {
     throw new RangeError('a 1-phase status payload is 23 or 25 bytes');
   }
   const localName = o.localName ?? 'ACP#EVSE0158';
-  if (!localName.startsWith(NICKNAME_PREFIX))
-    throw new RangeError(`localName must start with ${NICKNAME_PREFIX}`);
+  const nickname = localName.slice(NICKNAME_PREFIX.length);
+  if (!localName.startsWith(NICKNAME_PREFIX) || !/^[\x21-\x7e][\x20-\x7e]*$/.test(nickname)) {
+    throw new RangeError(
+      `localName must be ${NICKNAME_PREFIX} + a printable name, got ${JSON.stringify(localName)}`,
+    );
+  }
+  if (nickname.length > NICKNAME_MAX_LENGTH) {
+    throw new RangeError(
+      `the name after ${NICKNAME_PREFIX} holds at most ${NICKNAME_MAX_LENGTH} characters (Q12)`,
+    );
+  }
   return {
     serial: toSerial(o.serial ?? '1122334455667788'),
     password: pinToPassword(o.pin ?? '123456'),
@@ -182,7 +199,7 @@ export function resolveOptions(o: SimulatedBs20Options): SimConfig {
     param3StopAfterMs: nonNegative(o.param3StopAfterMs ?? 5000, 'param3StopAfterMs'),
     nameChangeDropDelayMs: nonNegative(o.nameChangeDropDelayMs ?? 500, 'nameChangeDropDelayMs'),
     energyTotalKwh: nonNegative(o.energyTotalKwh ?? 1234.56, 'energyTotalKwh'),
-    ambientTemperatureC: o.ambientTemperatureC ?? 25,
+    ambientTemperatureC: checkAmbientTemperature(o.ambientTemperatureC ?? 25),
     deviceClockSkewMs: o.deviceClockSkewMs ?? 0,
     seed: o.seed ?? 1,
     hardwareVersion: o.hardwareVersion ?? 'C.3252.112A008',

@@ -22,7 +22,12 @@ import type { CarOptions } from './car.js';
 import { ChargePoint } from './charge-point.js';
 import { ChargerWire, type SimulatorPeer } from './charger-wire.js';
 import { DeviceClock } from './device-clock.js';
-import { resolveOptions, type SimConfig, type SimulatedBs20Options } from './options.js';
+import {
+  checkAmbientTemperature,
+  resolveOptions,
+  type SimConfig,
+  type SimulatedBs20Options,
+} from './options.js';
 import { ChargeRecordQueue } from './record-queue.js';
 import { answerRequest, type RequestContext, type SimSettings } from './requests.js';
 import { type SimulatedBs20State, snapshotState } from './state.js';
@@ -47,6 +52,8 @@ export type SimulatedBs20Events = {
   login: [phase: LoginPhase, reason: string];
   link: [state: 'connected' | 'disconnected', reason: string];
   session_ended: [record: ChargeRecordInput];
+  /** A client frame the simulator failed to handle (a simulator bug); the frame is dropped. */
+  error: [error: unknown, frame: Frame];
 };
 
 export class SimulatedBs20 {
@@ -70,7 +77,14 @@ export class SimulatedBs20 {
     this.clock = config.clock;
     this.deviceClock = new DeviceClock(this.clock, config.timeZone, config.deviceClockSkewMs);
     this.chargePoint = new ChargePoint(config, this.deviceClock, (record) => this.sessionEnded(record));
-    this.wire = new ChargerWire(config, (frame) => this.handleFrame(frame));
+    this.wire = new ChargerWire(config, (frame) => {
+      // Client bytes are external data: nothing they contain may throw out of write().
+      try {
+        this.handleFrame(frame);
+      } catch (error) {
+        this.events.emit('error', error, frame);
+      }
+    });
     this.records = new ChargeRecordQueue(this.clock, config.recordReplayIntervalMs, (payload) =>
       this.send(Cmd.UploadChargeRecord, payload),
     );
@@ -176,7 +190,7 @@ export class SimulatedBs20 {
   }
 
   setAmbientTemperature(celsius: number): void {
-    this.chargePoint.ambientTemperatureC = celsius;
+    this.chargePoint.ambientTemperatureC = checkAmbientTemperature(celsius);
   }
 
   // ---- fault injection ------------------------------------------------------------------------

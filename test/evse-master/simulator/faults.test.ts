@@ -149,3 +149,32 @@ describe('SimulatedBs20 fault injection', () => {
     expect(client.commands()).toEqual([Cmd.LoginResponse]);
   });
 });
+
+describe('SimulatedBs20 robustness', () => {
+  it('handles any client payload for every known command without throwing', async () => {
+    const { KNOWN_COMMAND_IDS } = await import('../../../src/evse-master/protocol/commands.js');
+    const rig = await createLoggedInRig({ nameChangeDropDelayMs: 0 });
+    const errors: unknown[] = [];
+    rig.sim.events.on('error', (error) => errors.push(error));
+    rig.sim.plugIn();
+    let seed = 12345;
+    const nextByte = () => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed >>> 24;
+    };
+    for (const command of KNOWN_COMMAND_IDS) {
+      for (const length of [0, 1, 2, 5, 17, 33, 47, 60]) {
+        const payload = Uint8Array.from({ length }, nextByte);
+        if (length > 0 && command !== Cmd.SetGetNickname) payload[0] = nextByte() % 3;
+        if (!rig.link.connected) {
+          await rig.link.connect();
+          await rig.client.login();
+        }
+        await rig.client.send(command, payload);
+        await rig.client.answerHeading();
+      }
+    }
+    expect(errors).toEqual([]);
+    expect(rig.sim.receivedFrames.length).toBeGreaterThan(0);
+  });
+});
