@@ -1,0 +1,226 @@
+/**
+ * The composition root: builds every part from the configuration, starts them in order and stops
+ * them in reverse. No protocol or Home Assistant logic lives here, only wiring.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { chargebridgeVersion } from './cli/version.js';
+import { type LoadedConfig, redactConfig } from './config/index.js';
+import type { Charger } from './core/charger.js';
+import { type Clock, systemClock } from './core/clock.js';
+import { createBs20Charger } from './evse-master/create.js';
+import type { SimulatedBs20 } from './evse-master/simulator/index.js';
+import { bridgeWill } from './homeassistant/bridge-publisher.js';
+import { HomeAssistantExtension } from './homeassistant/extension.js';
+import type { Logger } from './log.js';
+import { BridgeApi } from './mqtt/bridge-api.js';
+import { MqttConnection } from './mqtt/connection.js';
+import { type EmbeddedBroker, startEmbeddedBroker } from './mqtt/embedded-broker.js';
+
+export interface DaemonDeps {
+  loaded: LoadedConfig;
+  logger: Logger;
+  clock?: Clock;
+  /** Called when Home Assistant (or a bridge request) asks for a restart. */
+  onRestartRequest?: () => void;
+}
+
+export interface RunningDaemon {
+  readonly chargers: readonly Charger[];
+  readonly simulators: ReadonlyMap<string, SimulatedBs20>;
+  /** URL our own MQTT client uses (with the embedded broker: its real port). */
+  readonly mqttUrl: string;
+  readonly embeddedBroker: EmbeddedBroker | null;
+  readonly connection: MqttConnection;
+  /** Publish offline, close links, flush stores; bounded in time. */
+  stop(): Promise<void>;
+}
+
+const SUPPORT_URL = 'https://github.com/chargebridge/chargebridge';
+
+export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
+  const { config } = deps.loaded;
+  const clock = deps.clock ?? systemClock;
+  const log = deps.logger;
+  const stopSteps: Array<[string, () => Promise<void>]> = [];
+
+  try {
+    mkdirSync(config.dataDir, { recursive: true });
+
+    const { embeddedBroker, url, username, password } = await startMqttBroker(deps.loaded, log, clock);
+    if (embeddedBroker) stopSteps.unshift(['embedded broker', () => embeddedBroker.close()]);
+
+    const chargers: Charger[] = [];
+    const simulators = new Map<string, SimulatedBs20>();
+    for (const entry of config.chargers) {
+      const built = createBs20Charger(entry, {
+        ble: config.ble,
+        timeZone: config.timezone,
+        clock,
+        logger: log,
+      });
+      chargers.push(built.charger);
+      if (built.simulator) {
+        simulators.set(entry.id, built.simulator);
+        const sim = built.simulator;
+        stopSteps.unshift([`simulator ${entry.id}`, async () => sim.close()]);
+      }
+    }
+
+    const connection = new MqttConnection({
+      url,
+      username,
+      password,
+      clientId: config.mqtt.clientId ?? `chargebridge-${hostname()}-${process.pid}`,
+      tls: readTls(config.mqtt.tls),
+      will: bridgeWill(config.mqtt.baseTopic),
+      keepaliveS: config.mqtt.keepaliveS,
+      reconnectPeriodMs: config.mqtt.reconnectPeriodMs,
+      logger: log,
+    });
+    stopSteps.unshift(['mqtt connection', () => connection.close()]);
+
+    const bridgeApi = new BridgeApi({ connection, baseTopic: config.mqtt.baseTopic, logger: log });
+    const homeAssistant = new HomeAssistantExtension({
+      connection,
+      bridgeApi,
+      chargers,
+      topics: {
+        baseTopic: config.mqtt.baseTopic,
+        discoveryPrefix: config.homeassistant.discoveryPrefix,
+        statusTopic: config.homeassistant.statusTopic,
+      },
+      discoveryEnabled: config.homeassistant.enabled,
+      deviceTriggers: config.homeassistant.deviceTriggers,
+      expireAfterS: config.homeassistant.expireAfterS,
+      origin: { name: 'chargebridge', sw_version: chargebridgeVersion(), support_url: SUPPORT_URL },
+      dataDir: config.dataDir,
+      clock,
+      logger: log,
+      bridgeInfo: () => ({
+        config: redactConfig(config, deps.loaded.secretValues),
+        demo: deps.loaded.isDemo,
+      }),
+      onRestartRequest: deps.onRestartRequest,
+      getLogLevel: () => log.level,
+      setLogLevel: (level) => {
+        log.level = level;
+      },
+    });
+
+    // MQTT first so the bridge is visible while chargers are still connecting; a broker that is
+    // down does not hold up the chargers (the connection keeps retrying in the background).
+    await connectOrWarn(connection, log);
+    await homeAssistant.start();
+    stopSteps.unshift(['home assistant', () => homeAssistant.stop()]);
+    for (const charger of chargers) {
+      await charger.open();
+      stopSteps.unshift([`charger ${charger.id}`, () => charger.close()]);
+    }
+    // Home Assistant must say offline before the links close, so it runs first on stop.
+    const haStop = stopSteps.findIndex(([name]) => name === 'home assistant');
+    const [haStep] = stopSteps.splice(haStop, 1);
+    if (haStep) stopSteps.unshift(haStep);
+
+    log.info(
+      { chargers: chargers.map((c) => c.id), mqtt: redactUrl(url), embeddedBroker: embeddedBroker !== null },
+      'chargebridge started',
+    );
+
+    return {
+      chargers,
+      simulators,
+      mqttUrl: url,
+      embeddedBroker,
+      connection,
+      stop: () => runStopSteps(stopSteps, log),
+    };
+  } catch (err) {
+    await runStopSteps(stopSteps, log);
+    throw err;
+  }
+}
+
+interface BrokerChoice {
+  embeddedBroker: EmbeddedBroker | null;
+  url: string;
+  username: string | undefined;
+  password: string | undefined;
+}
+
+async function startMqttBroker(loaded: LoadedConfig, log: Logger, clock: Clock): Promise<BrokerChoice> {
+  const { mqtt, dataDir } = loaded.config;
+  if (!mqtt.embeddedBroker.enabled) {
+    if (!mqtt.url) throw new Error('mqtt.url is required when the embedded broker is disabled');
+    return { embeddedBroker: null, url: mqtt.url, username: mqtt.username, password: mqtt.password };
+  }
+  const settings = mqtt.embeddedBroker;
+  const broker = await startEmbeddedBroker({
+    host: settings.host,
+    port: settings.port,
+    username: settings.username,
+    password: settings.password,
+    persistFile: settings.persistRetained ? path.join(dataDir, 'mqtt-retained.json') : undefined,
+    clock,
+    logger: log,
+  });
+  // Our own client talks to the broker over loopback, whatever address it listens on.
+  const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
+  return {
+    embeddedBroker: broker,
+    url: `mqtt://${host.includes(':') ? `[${host}]` : host}:${broker.port}`,
+    username: settings.username,
+    password: settings.password,
+  };
+}
+
+async function connectOrWarn(connection: MqttConnection, log: Logger): Promise<void> {
+  try {
+    await connection.connect();
+  } catch (err) {
+    log.error(
+      { err: err instanceof Error ? err.message : String(err) },
+      'could not connect to the MQTT broker yet; retrying in the background',
+    );
+  }
+}
+
+function readTls(
+  tls: LoadedConfig['config']['mqtt']['tls'],
+): { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean } | undefined {
+  if (!tls) return undefined;
+  return {
+    ca: tls.ca ? readFileSync(tls.ca) : undefined,
+    cert: tls.cert ? readFileSync(tls.cert) : undefined,
+    key: tls.key ? readFileSync(tls.key) : undefined,
+    rejectUnauthorized: tls.rejectUnauthorized,
+  };
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '[redacted]';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/** Each step gets a bounded time so one stuck link cannot hold up the shutdown. */
+async function runStopSteps(steps: Array<[string, () => Promise<void>]>, log: Logger): Promise<void> {
+  for (const [name, step] of steps.splice(0)) {
+    try {
+      await Promise.race([
+        step(),
+        new Promise<void>((_, reject) => {
+          const t = setTimeout(() => reject(new Error('timed out')), 3_000);
+          t.unref();
+        }),
+      ]);
+    } catch (err) {
+      log.warn({ step: name, err: err instanceof Error ? err.message : String(err) }, 'shutdown step failed');
+    }
+  }
+}
