@@ -44,6 +44,8 @@ export interface RigOptions {
   dataDir?: string;
   /** Use the same base topic and discovery prefix as an earlier rig (a second run of the daemon). */
   sameTopicsAs?: HaRig;
+  /** Leave the MQTT connection unconnected (the caller connects it). */
+  connectLater?: boolean;
 }
 
 export class HaRig {
@@ -130,7 +132,7 @@ export class HaRig {
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'chargebridge-ha-')));
     const rig = new HaRig(broker, dataDir, options.dataDir === undefined, options);
     rig.probe = await rig.newProbe();
-    await rig.connection.connect();
+    if (!options.connectLater) await rig.connection.connect();
     return rig;
   }
 
