@@ -117,7 +117,7 @@ export class CommandRouter {
     const command = parsed.command;
     const run = async (): Promise<void> => {
       try {
-        await runCommand(target.charger, command, target.next);
+        await runCommand(target.charger, command, target.next, this.o.clock.now());
         this.log.info({ charger: chargerId, key, payload: printable(payload) }, 'command applied');
         target.applied();
       } catch (err) {

@@ -23,6 +23,7 @@ export async function runCommand(
   charger: Charger,
   command: ChargerCommand,
   next: NextSession,
+  nowMs: number,
 ): Promise<void> {
   switch (command.key) {
     case 'charging':
@@ -42,7 +43,10 @@ export async function runCommand(
       next.limitMinutes = command.minutes;
       return;
     case 'scheduled_start':
-      if (command.at !== null) {
+      if (command.at !== null && command.at <= nowMs) {
+        // parseCommand lets a time up to a minute ago through (clock skew): that means "now".
+        await charger.startCharging(next.startOptions());
+      } else if (command.at !== null) {
         await charger.startCharging({ ...next.startOptions(), startAt: command.at });
       } else if (charger.getState().status === 'scheduled') {
         // Clearing the field cancels a pending reservation; with none pending there is nothing to do.

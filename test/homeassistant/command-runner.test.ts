@@ -6,6 +6,8 @@ import { printable } from '../../src/homeassistant/payload.js';
 import { chargerStateToJson } from '../../src/homeassistant/state.js';
 import { FakeCharger } from './fakes.js';
 
+const NOW = Date.UTC(2026, 0, 15, 12, 0);
+
 class RestartableFake extends FakeCharger {
   async restart(): Promise<void> {
     this.calls.push({ method: 'restart', args: [] });
@@ -16,13 +18,13 @@ describe('runCommand', () => {
   it('starts the next session with the chosen user and limits, and stops on OFF', async () => {
     const charger = new FakeCharger();
     const next = new NextSession();
-    await runCommand(charger, { key: 'charging', on: true }, next);
-    await runCommand(charger, { key: 'user', user: 'alice' }, next);
-    await runCommand(charger, { key: 'session_limit_energy', kwh: 12.5 }, next);
-    await runCommand(charger, { key: 'session_limit_minutes', minutes: 90 }, next);
-    await runCommand(charger, { key: 'charging', on: true }, next);
-    await runCommand(charger, { key: 'session_limit_energy', kwh: null }, next);
-    await runCommand(charger, { key: 'charging', on: false }, next);
+    await runCommand(charger, { key: 'charging', on: true }, next, NOW);
+    await runCommand(charger, { key: 'user', user: 'alice' }, next, NOW);
+    await runCommand(charger, { key: 'session_limit_energy', kwh: 12.5 }, next, NOW);
+    await runCommand(charger, { key: 'session_limit_minutes', minutes: 90 }, next, NOW);
+    await runCommand(charger, { key: 'charging', on: true }, next, NOW);
+    await runCommand(charger, { key: 'session_limit_energy', kwh: null }, next, NOW);
+    await runCommand(charger, { key: 'charging', on: false }, next, NOW);
     expect(charger.calls).toEqual([
       { method: 'startCharging', args: [{}] },
       { method: 'startCharging', args: [{ userId: 'alice', limitEnergyKwh: 12.5, limitMinutes: 90 }] },
@@ -47,19 +49,22 @@ describe('runCommand', () => {
     const next = new NextSession();
     next.limitMinutes = 30;
     const at = Date.UTC(2026, 0, 16, 6, 0);
-    await runCommand(charger, { key: 'scheduled_start', at }, next);
-    await runCommand(charger, { key: 'scheduled_start', at: null }, next);
+    await runCommand(charger, { key: 'scheduled_start', at }, next, NOW);
+    await runCommand(charger, { key: 'scheduled_start', at: null }, next, NOW);
     charger.update({ status: 'scheduled' });
-    await runCommand(charger, { key: 'scheduled_start', at: null }, next);
+    await runCommand(charger, { key: 'scheduled_start', at: null }, next, NOW);
+    // A time that just passed (clocks a little apart) starts now.
+    await runCommand(charger, { key: 'scheduled_start', at: NOW - 30_000 }, next, NOW);
     expect(charger.calls).toEqual([
       { method: 'startCharging', args: [{ limitMinutes: 30, startAt: at }] },
       { method: 'stopCharging', args: [] },
+      { method: 'startCharging', args: [{ limitMinutes: 30 }] },
     ]);
   });
 
   it('sets the current; refuses what the charger cannot do with not_supported', async () => {
     const charger = new FakeCharger();
-    await runCommand(charger, { key: 'max_current', amps: 10 }, new NextSession());
+    await runCommand(charger, { key: 'max_current', amps: 10 }, new NextSession(), NOW);
     expect(charger.calls).toEqual([{ method: 'setMaxCurrent', args: [10] }]);
     for (const command of [
       { key: 'name', name: 'Garage' },
@@ -68,13 +73,13 @@ describe('runCommand', () => {
       { key: 'sync_time' },
       { key: 'restart' },
     ] as const) {
-      const error = await runCommand(charger, command, new NextSession()).catch((e: unknown) => e);
+      const error = await runCommand(charger, command, new NextSession(), NOW).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ChargerCommandError);
       expect((error as ChargerCommandError).code).toBe('not_supported');
       expect((error as Error).message).toMatch(/^charger garage cannot /);
     }
     const restartable = new RestartableFake();
-    await runCommand(restartable, { key: 'restart' }, new NextSession());
+    await runCommand(restartable, { key: 'restart' }, new NextSession(), NOW);
     expect(restartable.calls).toEqual([{ method: 'restart', args: [] }]);
   });
 });
