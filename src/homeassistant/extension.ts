@@ -3,37 +3,28 @@
  * bridge's and each charger's state, routes `set/<key>` commands, re-publishes everything after a
  * broker reconnect or Home Assistant's birth message, and says `offline` on a clean stop.
  */
-import { type Charger, isClocked, isConfigurable } from '../core/charger.js';
+import type { Charger } from '../core/charger.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../log.js';
 import type { BridgeApi } from '../mqtt/bridge-api.js';
 import type { MqttConnection } from '../mqtt/connection.js';
 import { BridgePublisher, type LogLevel } from './bridge-publisher.js';
-import { type ChargerCapabilities, describeCapabilities } from './capabilities.js';
-import { ChargerPublisher } from './charger-publisher.js';
+import { ChargerBinding, type SessionFeatures } from './charger-binding.js';
 import { CommandRouter, type CommandTarget } from './command-router.js';
-import { isRestartable } from './command-runner.js';
-import { buildBridgeDiscovery, buildChargerDiscovery, type OriginInfo } from './discovery.js';
+import { buildBridgeDiscovery, type OriginInfo } from './discovery.js';
 import { DiscoveryPublisher } from './discovery-publisher.js';
 import { DiscoveryRegistry } from './discovery-registry.js';
-import { commandKeysFor } from './entities.js';
 import type { EntityOptions } from './entity-types.js';
 import { eventToJson } from './events.js';
-import { NextSession } from './next-session.js';
 import type { ChargerStateExtras } from './state.js';
-import { BRIDGE_DEVICE_ID, createTopics, deviceIdFor, type Topics } from './topics.js';
+import { BRIDGE_DEVICE_ID, createTopics, type Topics } from './topics.js';
+
+export type { SessionFeatures } from './charger-binding.js';
 
 export type HaConnection = Pick<
   MqttConnection,
   'publish' | 'subscribe' | 'on' | 'generation' | 'isConnected'
 >;
-
-/** What the session tracker adds to one charger; null = no session entities for it. */
-export interface SessionFeatures {
-  users: readonly string[];
-  /** ISO 4217; cost sensors appear only when set. */
-  currency: string | null;
-}
 
 export interface HomeAssistantOptions {
   connection: HaConnection;
@@ -74,20 +65,11 @@ export interface HomeAssistantOptions {
   stopTimeoutMs?: number;
 }
 
-interface ChargerEntry {
-  charger: Charger;
-  publisher: ChargerPublisher;
-  next: NextSession;
-  caps: ChargerCapabilities;
-  /** What the current discovery was built from, to notice the charger learning its model. */
-  builtFrom: { info: unknown; ceilingA: number } | null;
-}
-
 export class HomeAssistantExtension {
   private readonly o: HomeAssistantOptions;
   private readonly log: Logger;
   private readonly topics: Topics;
-  private readonly entries = new Map<string, ChargerEntry>();
+  private readonly bindings = new Map<string, ChargerBinding>();
   private readonly bridge: BridgePublisher;
   private readonly router: CommandRouter;
   private readonly registry: DiscoveryRegistry;
@@ -103,26 +85,26 @@ export class HomeAssistantExtension {
     this.topics = createTopics(options.topics);
     const connection = options.connection;
     for (const charger of options.chargers) {
-      if (this.entries.has(charger.id)) throw new Error(`two chargers have the id '${charger.id}'`);
-      const next = new NextSession();
-      const entry: ChargerEntry = {
+      if (this.bindings.has(charger.id)) throw new Error(`two chargers have the id '${charger.id}'`);
+      const binding = new ChargerBinding({
         charger,
-        next,
-        caps: this.capabilitiesOf(charger),
-        builtFrom: null,
-        publisher: new ChargerPublisher({
-          charger,
-          topics: this.topics,
-          connection,
-          clock: options.clock,
-          logger: this.log,
-          throttleMs: options.stateThrottleMs ?? 1000,
-          refreshMs: options.expireAfterS > 0 ? (options.expireAfterS * 1000) / 2 : 0,
-          extras: () => this.extrasFor(entry),
-          bridgeEvent: (type, id, data) => options.bridgeApi.publishEvent(type, id, data),
-        }),
-      };
-      this.entries.set(charger.id, entry);
+        topics: this.topics,
+        connection,
+        clock: options.clock,
+        logger: this.log,
+        throttleMs: options.stateThrottleMs ?? 1000,
+        refreshMs: options.expireAfterS > 0 ? (options.expireAfterS * 1000) / 2 : 0,
+        bridgeEvent: (type, id, data) => options.bridgeApi.publishEvent(type, id, data),
+        baseTopic: options.topics.baseTopic,
+        discoveryPrefix: options.topics.discoveryPrefix,
+        origin: options.origin,
+        expireAfterS: options.expireAfterS,
+        ...(options.scheduledStartPlatform ? { scheduledStartPlatform: options.scheduledStartPlatform } : {}),
+        ...(options.deviceTriggers !== undefined ? { deviceTriggers: options.deviceTriggers } : {}),
+        sessionFeatures: options.sessionFeatures?.(charger.id) ?? null,
+        ...(options.stateExtras ? { stateExtras: () => options.stateExtras?.(charger.id) ?? {} } : {}),
+      });
+      this.bindings.set(charger.id, binding);
     }
     this.bridge = new BridgePublisher({
       connection,
@@ -141,7 +123,7 @@ export class HomeAssistantExtension {
       logger: this.log,
     });
     const targets = new Map<string, CommandTarget>();
-    for (const [id, entry] of this.entries) targets.set(id, this.targetOf(entry));
+    for (const [id, binding] of this.bindings) targets.set(id, binding.commandTarget());
     this.router = new CommandRouter({
       topics: this.topics,
       baseTopic: options.topics.baseTopic,
@@ -170,10 +152,12 @@ export class HomeAssistantExtension {
     if (this.o.discoveryEnabled) await this.registry.load();
     this.bridge.registerRequests();
     await this.o.bridgeApi.start();
-    for (const entry of this.entries.values()) {
-      entry.publisher.start();
+    for (const binding of this.bindings.values()) {
+      binding.publisher.start();
       this.unsubscribe.push(
-        entry.charger.events.on('state', (next, prev) => this.onChargerState(entry, next.link !== prev.link)),
+        binding.charger.events.on('state', (next, prev) =>
+          this.onChargerState(binding, next.link !== prev.link),
+        ),
       );
     }
     this.unsubscribe.push(
@@ -194,9 +178,9 @@ export class HomeAssistantExtension {
     this.o.clock.clearTimeout(this.birthTimer);
     this.birthTimer = undefined;
     for (const off of this.unsubscribe.splice(0)) off();
-    for (const entry of this.entries.values()) entry.publisher.stop();
+    for (const binding of this.bindings.values()) binding.publisher.stop();
     const offline = Promise.allSettled([
-      ...[...this.entries.values()].map((e) => e.publisher.publishOffline()),
+      ...[...this.bindings.values()].map((e) => e.publisher.publishOffline()),
       this.bridge.publishOffline(),
     ]);
     // Offline, nothing can be acknowledged: the broker already shows our last will.
@@ -206,7 +190,7 @@ export class HomeAssistantExtension {
 
   /** Re-publish one charger's state (the session tracker's extras changed). */
   refreshState(chargerId: string): void {
-    this.entries.get(chargerId)?.publisher.requestState();
+    this.bindings.get(chargerId)?.publisher.requestState();
   }
 
   /** A session event (`session_started`, `session_completed`) for the event entity and bridge/event. */
@@ -266,18 +250,18 @@ export class HomeAssistantExtension {
     if (this.o.discoveryEnabled) {
       await Promise.all([
         settle('bridge discovery', this.publishBridgeDiscovery()),
-        ...[...this.entries.values()].map((e) =>
+        ...[...this.bindings.values()].map((e) =>
           settle(`discovery of ${e.charger.id}`, this.publishChargerDiscovery(e)),
         ),
       ]);
     }
     await Promise.all([
       settle('bridge info', this.bridge.publishInfo()),
-      ...[...this.entries.values()].map((e) => settle(`state of ${e.charger.id}`, e.publisher.publishAll())),
+      ...[...this.bindings.values()].map((e) => settle(`state of ${e.charger.id}`, e.publisher.publishAll())),
     ]);
     if (this.o.discoveryEnabled && !this.staleRemoved) {
       this.staleRemoved = true;
-      const configured = new Set([BRIDGE_DEVICE_ID, ...[...this.entries.keys()].map(deviceIdFor)]);
+      const configured = new Set([BRIDGE_DEVICE_ID, ...[...this.bindings.values()].map((b) => b.deviceId)]);
       await this.discovery.removeStale(configured);
     }
     if (failures.length > 0)
@@ -285,20 +269,16 @@ export class HomeAssistantExtension {
     else this.log.debug({ why }, 'published discovery and states');
   }
 
-  private onChargerState(entry: ChargerEntry, linkChanged: boolean): void {
-    if (linkChanged)
+  private onChargerState(binding: ChargerBinding, linkChanged: boolean): void {
+    if (linkChanged) {
       this.bridge
         .publishInfo()
         .catch((err: unknown) => this.log.warn({ err: errorText(err) }, 'could not publish bridge info'));
+    }
     // The charger learns its model, phases and current limit at login: discovery follows.
-    const built = entry.builtFrom;
-    if (
-      this.o.discoveryEnabled &&
-      built &&
-      (built.info !== entry.charger.getInfo() || built.ceilingA !== entry.charger.getCurrentCeilingA())
-    ) {
-      this.publishChargerDiscovery(entry).catch((err: unknown) =>
-        this.log.warn({ charger: entry.charger.id, err: errorText(err) }, 'could not publish discovery'),
+    if (this.o.discoveryEnabled && binding.discoveryOutdated()) {
+      this.publishChargerDiscovery(binding).catch((err: unknown) =>
+        this.log.warn({ charger: binding.charger.id, err: errorText(err) }, 'could not publish discovery'),
       );
     }
   }
@@ -312,61 +292,8 @@ export class HomeAssistantExtension {
     await this.discovery.publish(BRIDGE_DEVICE_ID, message);
   }
 
-  private async publishChargerDiscovery(entry: ChargerEntry): Promise<void> {
-    const { charger } = entry;
-    const info = charger.getInfo();
-    entry.builtFrom = { info, ceilingA: charger.getCurrentCeilingA() };
-    entry.caps = this.capabilitiesOf(charger);
-    const message = buildChargerDiscovery({
-      charger: { id: charger.id, name: charger.name, kind: charger.kind, info },
-      capabilities: entry.caps,
-      baseTopic: this.o.topics.baseTopic,
-      discoveryPrefix: this.o.topics.discoveryPrefix,
-      bridgeDeviceId: BRIDGE_DEVICE_ID,
-      origin: this.o.origin,
-      expireAfterS: this.o.expireAfterS,
-      ...(this.o.scheduledStartPlatform ? { scheduledStartPlatform: this.o.scheduledStartPlatform } : {}),
-      ...(this.o.deviceTriggers !== undefined ? { deviceTriggers: this.o.deviceTriggers } : {}),
-    });
-    await this.discovery.publish(deviceIdFor(charger.id), message);
-  }
-
-  private capabilitiesOf(charger: Charger): ChargerCapabilities {
-    const features = this.o.sessionFeatures?.(charger.id) ?? null;
-    return describeCapabilities({
-      kind: charger.kind,
-      phases: charger.getInfo().phases,
-      maxCurrentA: charger.getCurrentCeilingA(),
-      configurable: isConfigurable(charger),
-      clock: isClocked(charger),
-      restart: isRestartable(charger),
-      sessions: features !== null,
-      users: features?.users ?? [],
-      currency: features?.currency ?? null,
-    });
-  }
-
-  private extrasFor(entry: ChargerEntry): ChargerStateExtras {
-    const own = entry.next.stateExtras({
-      users: entry.caps.sessions && entry.caps.users.length > 0 ? entry.caps.users : null,
-      limits: entry.caps.sessionLimits,
-    });
-    return { ...(this.o.stateExtras?.(entry.charger.id) ?? {}), ...own };
-  }
-
-  private targetOf(entry: ChargerEntry): CommandTarget {
-    return {
-      charger: entry.charger,
-      // Recomputed per command: the ceiling and phases can change at login.
-      keys: () => {
-        entry.caps = this.capabilitiesOf(entry.charger);
-        return commandKeysFor(entry.caps);
-      },
-      users: () => entry.caps.users,
-      next: entry.next,
-      applied: () => entry.publisher.requestState(),
-      snapBack: () => void entry.publisher.publishState(true),
-    };
+  private async publishChargerDiscovery(binding: ChargerBinding): Promise<void> {
+    await this.discovery.publish(binding.deviceId, binding.discovery());
   }
 
   private async withinStopTimeout(job: Promise<unknown>): Promise<void> {
