@@ -3,10 +3,12 @@
  * `npm run bench -- decode latency` runs only the named ones (and still rewrites the file with them).
  */
 import { writeFileSync } from 'node:fs';
+import { daemonBench } from './daemon.bench.js';
 import { decodeBench } from './decode.bench.js';
+import { latencyBench } from './latency.bench.js';
 import { type Bench, machineLine, renderTable } from './report.js';
 
-const ALL: Bench[] = [decodeBench];
+const ALL: Bench[] = [decodeBench, latencyBench, daemonBench];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
