@@ -113,7 +113,7 @@ describe.each(brokers)('Home Assistant state and commands against $name', (kind)
       // Re-published even though nothing changed, so the control in Home Assistant snaps back.
       await r.waitAfter(mark, r.stateTopic);
     }
-    const commandFrames = [Cmd.ChargeStart, Cmd.ChargeStop, Cmd.SetGetMaxCurrent];
+    const commandFrames: number[] = [Cmd.ChargeStart, Cmd.ChargeStop, Cmd.SetGetMaxCurrent];
     expect(
       r.sim.receivedFrames.slice(framesBefore).filter((f) => commandFrames.includes(f.frame.command)),
     ).toEqual([]);
@@ -175,6 +175,7 @@ describe.each(brokers)('Home Assistant state and commands against $name', (kind)
     await r.probe.publish(`${r.base}/garage/set/charging`, 'maybe');
     await r.waitAfter(mark, r.bridgeEventTopic);
     const last = json(await r.waitAfter(mark, r.stateTopic));
+    await r.barrier();
     mark = r.probe.received.length;
     await r.clock.advance(29_999);
     await r.barrier();

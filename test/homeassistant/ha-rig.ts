@@ -151,6 +151,8 @@ export class HaRig {
       throw new Error('the simulated charger did not come online');
     // Settings are read right after login; let those round trips and the throttle settle.
     await this.clock.advance(2000);
+    // And let what that published reach the probe before a test counts messages.
+    await this.barrier();
   }
 
   get deviceTopic(): string {
