@@ -46,14 +46,16 @@ export interface CommandRouterOptions {
   logger: Logger;
   /** Publish a rejection on `bridge/event`. */
   rejected: (rejection: CommandRejection) => Promise<void>;
+  /** Commands waiting per charger beyond this are refused as busy (default 8). */
+  maxQueuedPerCharger?: number;
 }
 
 export class CommandRouter {
   private readonly o: CommandRouterOptions;
   private readonly log: Logger;
   private readonly base: string;
-  /** Per charger: the tail of its command chain. */
-  private readonly queues = new Map<string, Promise<void>>();
+  /** Per charger: the tail of its command chain and how many commands are in it. */
+  private readonly queues = new Map<string, { tail: Promise<void>; length: number }>();
 
   constructor(options: CommandRouterOptions) {
     this.o = options;
@@ -83,7 +85,7 @@ export class CommandRouter {
 
   /** Wait until every queued command has finished (tests, stop). */
   async idle(): Promise<void> {
-    await Promise.all([...this.queues.values()]);
+    await Promise.all([...this.queues.values()].map((q) => q.tail));
   }
 
   private route(topic: string, payload: Buffer): Promise<void> {
@@ -115,6 +117,18 @@ export class CommandRouter {
     const parsed = parseCommand(key, payload, context);
     if (!parsed.ok) return this.reject(target, chargerId, key, payload, parsed.error);
     const command = parsed.command;
+    const queue = this.queues.get(chargerId) ?? { tail: Promise.resolve(), length: 0 };
+    const limit = this.o.maxQueuedPerCharger ?? 8;
+    if (queue.length >= limit) {
+      // Someone floods the topic: each command may wait seconds for the charger, so do not pile up.
+      return this.reject(
+        target,
+        chargerId,
+        key,
+        payload,
+        `${key}: ${limit} commands are already waiting for this charger`,
+      );
+    }
     const run = async (): Promise<void> => {
       try {
         await runCommand(target.charger, command, target.next, this.o.clock.now());
@@ -127,12 +141,13 @@ export class CommandRouter {
         await this.reject(target, chargerId, key, payload, `${key}: ${reason}`);
       }
     };
-    const tail = (this.queues.get(chargerId) ?? Promise.resolve()).then(run);
-    this.queues.set(chargerId, tail);
-    void tail.finally(() => {
-      if (this.queues.get(chargerId) === tail) this.queues.delete(chargerId);
+    queue.length++;
+    queue.tail = queue.tail.then(run).finally(() => {
+      queue.length--;
+      if (queue.length === 0 && this.queues.get(chargerId) === queue) this.queues.delete(chargerId);
     });
-    return tail;
+    this.queues.set(chargerId, queue);
+    return queue.tail;
   }
 
   private async reject(
