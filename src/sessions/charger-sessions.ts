@@ -83,8 +83,8 @@ export class ChargerSessions {
   private readonly log: Logger;
   private open: OpenSession | null = null;
   private resumePending = false;
-  /** The state's updatedAt when the link came up; readings count once it moves on. */
-  private linkUpMark: number | null = null;
+  /** updatedAt of the last reading before the link went down: a state still showing it is stale. */
+  private staleMark: number | null = null;
   private fresh = false;
   private lastClosedChargerSessionId: string | null;
   private lastClosedMeterKwh: number | null;
@@ -127,11 +127,10 @@ export class ChargerSessions {
       charger.events.on('event', (event) => this.onEvent(event)),
     );
     const state = charger.getState();
-    if (state.link !== 'online') return;
-    if (state.energyTotalKwh !== null) {
+    if (state.link === 'online' && state.energyTotalKwh !== null) {
       this.fresh = true;
       this.process(state);
-    } else this.linkUpMark = state.updatedAt;
+    } else this.staleMark = state.updatedAt;
   }
 
   /** Stops listening and saves the open session (it stays open for the next start). */
@@ -193,13 +192,13 @@ export class ChargerSessions {
   private onState(state: ChargerState): void {
     if (state.link !== 'online') {
       this.fresh = false;
-      this.linkUpMark = null;
+      this.staleMark = state.updatedAt;
       return;
     }
-    // Right after a (re)connect the state still holds what was read before: wait for a new reading.
+    // Right after a (re)connect a charger may still show what it read before the drop: wait for a
+    // new reading (and for the lifetime register, which every session needs).
     if (!this.fresh) {
-      if (this.linkUpMark === null) this.linkUpMark = state.updatedAt;
-      if (state.energyTotalKwh === null || state.updatedAt === this.linkUpMark) return;
+      if (state.energyTotalKwh === null || state.updatedAt === this.staleMark) return;
       this.fresh = true;
     }
     this.process(state);

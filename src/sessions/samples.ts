@@ -21,6 +21,8 @@ export class SampleKeeper {
   private pending: MeterSample | null = null;
   private readonly intervalMs: number;
   private readonly periodOf: (epochMs: number) => string;
+  /** periodOf(last kept reading), remembered: it is asked for at every reading. */
+  private keptPeriod: { at: number; period: string } | null = null;
 
   constructor(initial: readonly MeterSample[], options: SampleKeeperOptions = {}) {
     this.kept = initial.map((s) => ({ ...s }));
@@ -59,7 +61,9 @@ export class SampleKeeper {
       this.kept.push({ ...s });
       keptSomething = true;
     };
-    if (this.periodOf(sample.at) !== this.periodOf(lastKept.at)) {
+    if (this.keptPeriod?.at !== lastKept.at)
+      this.keptPeriod = { at: lastKept.at, period: this.periodOf(lastKept.at) };
+    if (this.periodOf(sample.at) !== this.keptPeriod.period) {
       // Both sides of the change, so only the few seconds between them are interpolated.
       if (pending) keep(pending);
       keep(sample);
