@@ -44,7 +44,7 @@ export interface HomeAssistantOptions {
   bridgeInfo: () => Record<string, unknown>;
   /** The `restart` request / button; absent = the request answers with an error. */
   onRestartRequest?: () => void | Promise<void>;
-  /** Applies a new log level; default sets `logger.level` (pino children keep their own level!). */
+  /** Applies a new log level; default sets `logger.level` (pino children follow their parent). */
   setLogLevel?: (level: LogLevel) => void;
   getLogLevel?: () => string;
   /** Device triggers next to the event entity (default true). */
