@@ -23,9 +23,12 @@ export type {
   ChargerConfig,
   EmbeddedBrokerConfig,
   HomeAssistantConfig,
+  HttpConfig,
   LogLevel,
   MqttConfig,
   MqttTlsConfig,
   SimulatorConfig,
+  TariffConfig,
+  UserConfigEntry,
 } from './schema.js';
 export { createConfigSchema, LOG_LEVELS } from './schema.js';

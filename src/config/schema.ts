@@ -16,7 +16,10 @@ import { oneOf, text, timeZone } from './fields.js';
 import { bleSection } from './sections/ble.js';
 import { chargersSection } from './sections/chargers.js';
 import { homeAssistantSection } from './sections/homeassistant.js';
+import { httpSection } from './sections/http.js';
 import { mqttSection } from './sections/mqtt.js';
+import { tariffSection } from './sections/tariff.js';
+import { usersSection } from './sections/users.js';
 
 export type { SchemaContext } from './context.js';
 
@@ -35,6 +38,9 @@ export function createConfigSchema(ctx: SchemaContext) {
       homeassistant: homeAssistantSection,
       ble: bleSection,
       chargers: chargersSection,
+      users: usersSection,
+      tariff: tariffSection,
+      http: httpSection,
     },
     { error: 'must be a mapping of keys such as mqtt: and chargers:' },
   );
@@ -59,3 +65,7 @@ export type Bs20ChargerConfig = Extract<ChargerConfig, { type: 'bs20' }>;
 export type Bs20BleChargerConfig = Extract<Bs20ChargerConfig, { transport: 'ble' }>;
 export type Bs20SimulatedChargerConfig = Extract<Bs20ChargerConfig, { transport: 'simulated' }>;
 export type SimulatorConfig = Bs20SimulatedChargerConfig['simulator'];
+export type UserConfigEntry = ChargebridgeConfig['users'][number];
+/** Undefined when the file has no `tariff:` (no costs). */
+export type TariffConfig = NonNullable<ChargebridgeConfig['tariff']>;
+export type HttpConfig = ChargebridgeConfig['http'];
