@@ -114,9 +114,13 @@ export class Bs20Charger implements Charger, ConfigurableCharger, ClockedCharger
   }
 
   async open(): Promise<void> {
+    if (this.unsubscribe.length > 0) return;
     this.unsubscribe.push(
       this.session.events.on('message', (m) => this.onMessage(m)),
-      this.session.events.on('logged_in', (info, link) => void this.onLoggedIn(info, link.address)),
+      this.session.events.on(
+        'logged_in',
+        (info, link) => void this.onLoggedIn(info, link.address, link.rssiDbm),
+      ),
       this.session.events.on('phase', (phase) => this.onPhase(phase)),
       this.session.events.on('rssi', (dbm) => this.update({ ...this.state, rssiDbm: dbm })),
     );
@@ -303,7 +307,11 @@ export class Bs20Charger implements Charger, ConfigurableCharger, ClockedCharger
     if (next !== this.state) this.update(next);
   }
 
-  private async onLoggedIn(info: LoginInfo | null, address: string | null): Promise<void> {
+  private async onLoggedIn(
+    info: LoginInfo | null,
+    address: string | null,
+    rssiDbm: number | null,
+  ): Promise<void> {
     if (info) {
       this.info = {
         ...this.info,
@@ -316,7 +324,7 @@ export class Bs20Charger implements Charger, ConfigurableCharger, ClockedCharger
       };
     }
     this.info = { ...this.info, serialNumber: this.session.serialNumber, bleAddress: address };
-    this.update({ ...this.state, link: 'online' });
+    this.update({ ...this.state, link: 'online', rssiDbm: rssiDbm ?? this.state.rssiDbm });
     await this.readSettings();
   }
 
@@ -398,7 +406,13 @@ export class Bs20Charger implements Charger, ConfigurableCharger, ClockedCharger
   private update(next: ChargerState): void {
     const previous = this.state;
     const status = normaliseStatus(next, this.lastCurrentState);
-    this.state = next.status === 'scheduled' && status !== 'offline' ? next : { ...next, status };
+    const candidate = next.status === 'scheduled' && status !== 'offline' ? next : { ...next, status };
+    // Identical status frames every few seconds are not news for listeners.
+    if (sameExceptTimestamp(previous, candidate)) {
+      this.state = { ...previous, updatedAt: candidate.updatedAt };
+      return;
+    }
+    this.state = candidate;
     for (const event of diffEvents(previous, this.state, this.clock.now())) this.emitEvent(event);
     this.events.emit('state', this.state, previous);
   }
@@ -406,6 +420,10 @@ export class Bs20Charger implements Charger, ConfigurableCharger, ClockedCharger
   private emitEvent(event: ChargerEvent): void {
     this.events.emit('event', event);
   }
+}
+
+function sameExceptTimestamp(a: ChargerState, b: ChargerState): boolean {
+  return JSON.stringify({ ...a, updatedAt: 0 }) === JSON.stringify({ ...b, updatedAt: 0 });
 }
 
 function checkUserId(userId: string): string {

@@ -162,7 +162,7 @@ export class HomeAssistantExtension {
     }
     this.unsubscribe.push(
       connection.on('connected', () => void this.publishEverything('connected')),
-      connection.on('message', (topic, payload) => this.onMessage(topic, payload)),
+      connection.on('message', (topic, payload, retained) => this.onMessage(topic, payload, retained)),
     );
     await connection.subscribe([this.topics.chargerCommandTopicFilter(), this.o.topics.statusTopic]);
     if (connection.isConnected) await this.publishEverything('start');
@@ -218,12 +218,18 @@ export class HomeAssistantExtension {
     return this.router.idle();
   }
 
-  private onMessage(topic: string, payload: Buffer): void {
+  private onMessage(topic: string, payload: Buffer, retained = false): void {
     if (topic === this.o.topics.statusTopic) {
       if (payload.toString('utf8').trim() === 'online') this.scheduleBirthRepublish();
       return;
     }
-    if (this.router.matches(topic)) void this.router.handle(topic, payload);
+    if (!this.router.matches(topic)) return;
+    // A retained command would run again on every reconnect: it is stale by definition.
+    if (retained) {
+      this.log.warn({ topic }, 'ignoring a retained command; publish commands without the retain flag');
+      return;
+    }
+    void this.router.handle(topic, payload);
   }
 
   /** Home Assistant (re)started: after a short random wait, discovery first, then the states. */

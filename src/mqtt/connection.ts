@@ -36,7 +36,8 @@ export interface MqttConnectionEvents {
   /** After every CONNACK (first and each reconnect), once our subscriptions are back in place. */
   connected: [];
   disconnected: [];
-  message: [topic: string, payload: Buffer];
+  /** `retained`: delivered from the broker's store, not published just now. */
+  message: [topic: string, payload: Buffer, retained: boolean];
   /** The broker refused the credentials; we keep retrying at the reconnect period. */
   refused: [reason: string];
 }
@@ -155,9 +156,9 @@ export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
       if (this.currentState !== 'refused') this.currentState = 'reconnecting';
     });
     client.on('error', (err) => this.onError(err));
-    client.on('message', (topic, payload) => {
+    client.on('message', (topic, payload, packet) => {
       this.stats.received++;
-      this.emit('message', topic, payload);
+      this.emit('message', topic, payload, packet.retain === true);
     });
     return promise;
   }

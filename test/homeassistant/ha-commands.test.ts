@@ -137,6 +137,20 @@ describe.each(brokers)('Home Assistant state and commands against $name', (kind)
     });
   });
 
+  it('ignores a retained command left on the broker: it would replay on every reconnect', async () => {
+    const r = await HaRig.create(broker);
+    rigs.push(r);
+    await r.probe.publish(`${r.base}/garage/set/max_current`, '10', { retain: true });
+    await r.ext.start();
+    await r.chargerOnline();
+    const sets = r
+      .framesAt(Cmd.SetGetMaxCurrent)
+      .filter((f) => f.message.type === 'max_current_request' && f.message.action === SettingAction.Set);
+    expect(sets).toEqual([]);
+    expect(r.logText).toMatch(/ignoring a retained command/);
+    await r.probe.publish(`${r.base}/garage/set/max_current`, '', { retain: true });
+  });
+
   it('availability goes offline when the link drops, commands are then refused, and it comes back online', async () => {
     const r = await onlineRig();
     let mark = r.probe.received.length;
