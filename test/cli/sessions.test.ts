@@ -58,15 +58,15 @@ afterEach(() => {
 });
 
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
+  const out: string[] = [];
+  const err: string[] = [];
   const code = await runSessions(
     args,
-    { write: (t) => void (out += t) },
+    { write: (t) => out.push(t) },
     { CHARGEBRIDGE_CONFIG: join(dir, 'configuration.yaml') },
-    { write: (t) => void (err += t) },
+    { write: (t) => err.push(t) },
   );
-  return { code, out, err };
+  return { code, out: out.join(''), err: err.join('') };
 }
 
 /** Every file in the data folder with its bytes and modification time. */
