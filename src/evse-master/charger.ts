@@ -36,7 +36,7 @@ import {
 import { encodeSystemTimeRequest } from './protocol/messages/system-time.js';
 import { encodeGetVersion } from './protocol/messages/version.js';
 import { unixMsToEm } from './protocol/time.js';
-import type { EvseSession, SessionPhase } from './session.js';
+import type { EvseSession, EvseSessionCounters, SessionPhase } from './session.js';
 
 export interface Bs20ChargerOptions {
   id: string;
@@ -111,6 +111,11 @@ export class Bs20Charger implements Charger, ConfigurableCharger, ClockedCharger
 
   getCurrentCeilingA(): number {
     return Math.min(this.ceilingA, this.info.hardwareMaxCurrentA);
+  }
+
+  /** Link and command counters of the EVSE Master session underneath (for metrics). */
+  linkCounters(): EvseSessionCounters {
+    return this.session.counters();
   }
 
   async open(): Promise<void> {

@@ -58,6 +58,26 @@ export interface EvseSessionOptions {
   authFailedRetryMs?: number;
 }
 
+/** Running totals since the session was created, for metrics. */
+export interface EvseSessionCounters {
+  /** Logins after the first one: each is the link coming back after a loss. */
+  reconnects: number;
+  /** Links lost (dropped by the charger, stale, login timeout, wrong PIN). */
+  linkLosses: number;
+  framesReceived: number;
+  /** Frame candidates whose tail or checksum was wrong. */
+  badFrames: number;
+  /** Bytes thrown away while looking for frames (junk, broken frames, leftovers at reconnect). */
+  discardedBytes: number;
+  /** Frames with a valid checksum whose payload made no sense. */
+  malformedMessages: number;
+  /** Requests written to the charger (acks not counted). */
+  commandsSent: number;
+  /** Requests that could not be written or were cut off by a lost or closed link. */
+  commandsFailed: number;
+  commandsTimedOut: number;
+}
+
 export type EvseSessionEvents = {
   phase: [phase: SessionPhase, detail: string];
   /** Every decoded frame from the charger, in order. */
@@ -115,6 +135,14 @@ export class EvseSession {
   private queue: PendingCommand[] = [];
   private inFlight: PendingCommand | null = null;
   private readonly unsubscribe: Array<() => void> = [];
+  private readonly stats = {
+    logins: 0,
+    linkLosses: 0,
+    malformedMessages: 0,
+    commandsSent: 0,
+    commandsFailed: 0,
+    commandsTimedOut: 0,
+  };
 
   constructor(options: EvseSessionOptions) {
     this.transport = options.transport;
@@ -148,6 +176,18 @@ export class EvseSession {
 
   get serialNumber(): string | null {
     return this.serial.some((b) => b !== 0) ? serialToString(this.serial) : null;
+  }
+
+  counters(): EvseSessionCounters {
+    const { logins, ...rest } = this.stats;
+    const wire = this.reassembler.stats;
+    return {
+      ...rest,
+      reconnects: Math.max(0, logins - 1),
+      framesReceived: wire.frames,
+      badFrames: wire.badFrames,
+      discardedBytes: wire.discardedBytes,
+    };
   }
 
   /** Start connecting; the session then keeps itself connected until close(). */
@@ -260,6 +300,7 @@ export class EvseSession {
     if (frame.command < 0x8000 && frame.serial.some((b) => b !== 0)) this.serial = frame.serial.slice();
     const message = decodeMessage(frame, this.timeZone === undefined ? {} : { timeZone: this.timeZone });
     if (message.type === 'malformed') {
+      this.stats.malformedMessages++;
       this.log.warn(
         { command: commandHex(frame.command), error: message.error },
         'malformed message ignored',
@@ -315,6 +356,7 @@ export class EvseSession {
     this.clock.clearTimeout(this.loginTimer);
     this.clock.clearTimeout(this.proactiveTimer);
     this.failures = 0;
+    this.stats.logins++;
     this.setPhase('logged_in', 'logged in');
     this.log.info(
       { serial: this.serialNumber, model: this.deviceInfo?.model, phases: this.deviceInfo?.phases },
@@ -328,6 +370,7 @@ export class EvseSession {
       'the charger rejected the PIN: check `pin` for this charger in the configuration (the PIN is shown in the EVSE Master app)',
     );
     this.events.emit('auth_failed');
+    this.stats.linkLosses++;
     this.clearLinkTimers();
     this.failAllCommands(new ChargerCommandError('offline', 'the charger rejected the PIN'));
     void this.transport.close();
@@ -344,6 +387,7 @@ export class EvseSession {
 
   private linkLost(reason: string): void {
     if (this.phaseValue !== 'logging_in' && this.phaseValue !== 'logged_in') return;
+    this.stats.linkLosses++;
     this.clearLinkTimers();
     this.reassembler.reset();
     this.failAllCommands(new ChargerCommandError('offline', `the charger link was lost (${reason})`));
@@ -377,9 +421,11 @@ export class EvseSession {
     const next = this.queue.shift();
     if (!next) return;
     this.inFlight = next;
+    this.stats.commandsSent++;
     this.commandTimer = this.clock.setTimeout(() => {
       if (this.inFlight !== next) return;
       this.inFlight = null;
+      this.stats.commandsTimedOut++;
       next.reject(
         new ChargerCommandError(
           'timeout',
@@ -392,6 +438,7 @@ export class EvseSession {
       if (this.inFlight !== next) return;
       this.clock.clearTimeout(this.commandTimer);
       this.inFlight = null;
+      this.stats.commandsFailed++;
       next.reject(new ChargerCommandError('offline', `could not send the command: ${errorText(err)}`));
       this.pump();
     });
@@ -410,6 +457,7 @@ export class EvseSession {
     this.clock.clearTimeout(this.commandTimer);
     const all = [...(this.inFlight ? [this.inFlight] : []), ...this.queue.splice(0)];
     this.inFlight = null;
+    this.stats.commandsFailed += all.length;
     for (const c of all) c.reject(error);
   }
 
