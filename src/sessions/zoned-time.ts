@@ -196,3 +196,45 @@ export function monthRange(key: string, timeZone: string): { fromMs: number; toM
   const [ny, nm] = month === 12 ? [year + 1, 1] : [year, month + 1];
   return { fromMs, toMs: instantsOfLocalTime(ny, nm, 1, 0, 0, timeZone)[0]! };
 }
+
+const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/;
+const OFFSET_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
+const TIME_ONLY = /^(\d{1,2}):(\d{2})$/;
+
+/**
+ * A user's date/time in the zone: ISO 8601 with an offset, `YYYY-MM-DD HH:MM` (local), or `HH:MM`
+ * (its next occurrence after nowMs). Null when it is none of these or names an impossible time.
+ */
+export function parseLocalDateTime(text: string, nowMs: number, timeZone: string): number | null {
+  const trimmed = text.trim();
+  if (OFFSET_DATE_TIME.test(trimmed)) {
+    const ms = Date.parse(trimmed);
+    return Number.isNaN(ms) ? null : ms;
+  }
+  const time = TIME_ONLY.exec(trimmed);
+  if (time) {
+    const [hour, minute] = [Number(time[1]), Number(time[2])];
+    if (hour > 23 || minute > 59) return null;
+    const today = zonedParts(nowMs, timeZone);
+    for (const days of [0, 1, 2]) {
+      const [y, m, d] = addDays(today.year, today.month, today.day, days);
+      const at = instantsOfLocalTime(y, m, d, hour, minute, timeZone)[0]!;
+      if (at > nowMs) return at;
+    }
+    return null;
+  }
+  const local = LOCAL_DATE_TIME.exec(trimmed);
+  if (!local) return null;
+  const [year, month, day, hour, minute] = [1, 2, 3, 4, 5].map((i) => Number(local[i])) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const second = local[6] === undefined ? 0 : Number(local[6]);
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return null;
+  const check = new Date(Date.UTC(year, month - 1, day));
+  if (check.getUTCDate() !== day || check.getUTCMonth() !== month - 1) return null;
+  return instantsOfLocalTime(year, month, day, hour, minute, timeZone)[0]! + second * 1000;
+}
