@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { chargebridgeVersion } from './cli/version.js';
-import { type LoadedConfig, redactConfig } from './config/index.js';
+import { type LoadedConfig, redactConfig, snakifyKeys } from './config/index.js';
 import type { Charger } from './core/charger.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { createBs20Charger } from './evse-master/create.js';
@@ -93,6 +93,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
       },
       discoveryEnabled: config.homeassistant.enabled,
       deviceTriggers: config.homeassistant.deviceTriggers,
+      scheduledStartPlatform: config.homeassistant.scheduledStartEntity,
       expireAfterS: config.homeassistant.expireAfterS,
       origin: { name: 'chargebridge', sw_version: chargebridgeVersion(), support_url: SUPPORT_URL },
       dataDir: config.dataDir,

@@ -16,6 +16,25 @@ usage:
   chargebridge --version | --help
 `;
 
+/** `scan` uses the noble package and adapter of the configuration unless told otherwise. */
+async function withConfiguredNoble(args: string[]): Promise<string[]> {
+  if (args.includes('--noble')) return args;
+  try {
+    const { loadConfig } = await import('./config/index.js');
+    const { config } = loadConfig({ args });
+    if (config.ble.hciDeviceId !== undefined)
+      process.env.NOBLE_HCI_DEVICE_ID = String(config.ble.hciDeviceId);
+    return [
+      ...args.filter((a, i) => a !== '--config' && args[i - 1] !== '--config'),
+      '--noble',
+      config.ble.noblePackage,
+    ];
+  } catch {
+    // A broken config must not stop a scan: the user may be scanning to write it.
+    return args;
+  }
+}
+
 const out = { write: (s: string) => void process.stdout.write(s) };
 
 async function main(argv: string[]): Promise<number> {
@@ -33,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
     case 'decode':
       return (await import('./cli/decode.js')).runDecode(rest, out);
     case 'scan':
-      return (await import('./cli/scan.js')).runScan(rest, out);
+      return (await import('./cli/scan.js')).runScan(await withConfiguredNoble(rest), out);
     case 'config':
       if (rest[0] === 'check')
         return (await import('./cli/config-check.js')).runConfigCheck(rest.slice(1), out);

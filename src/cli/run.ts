@@ -15,6 +15,7 @@ export async function runDaemon(args: string[], env: NodeJS.ProcessEnv = process
   for (;;) {
     const loaded = loadOrReport(args, env);
     if (!loaded) return 1;
+    applyProcessSettings(loaded);
     const log = createLogger({ level: loaded.config.logLevel });
     log.info(
       { version: chargebridgeVersion(), config: loaded.path, demo: loaded.isDemo },
@@ -41,6 +42,16 @@ export async function runDaemon(args: string[], env: NodeJS.ProcessEnv = process
     log.flush();
     if (outcome !== 'restart') return 0;
   }
+}
+
+/**
+ * Settings that are process-wide by nature: the time zone (so every time we print or parse, not only
+ * the charger's, uses the configured zone) and which HCI adapter noble opens (read when it loads).
+ */
+function applyProcessSettings(loaded: LoadedConfig): void {
+  process.env.TZ = loaded.config.timezone;
+  const hci = loaded.config.ble.hciDeviceId;
+  if (hci !== undefined) process.env.NOBLE_HCI_DEVICE_ID = String(hci);
 }
 
 function loadOrReport(args: string[], env: NodeJS.ProcessEnv): LoadedConfig | null {

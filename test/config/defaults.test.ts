@@ -21,6 +21,7 @@ describe('defaults', () => {
       statusTopic: 'homeassistant/status',
       expireAfterS: 60,
       deviceTriggers: true,
+      scheduledStartEntity: 'datetime',
     });
     expect(config.ble).toEqual({ noblePackage: '@stoprocent/noble', scanTimeoutS: 10 });
     expect(config.chargers).toEqual([]);

@@ -1,6 +1,6 @@
 /** `homeassistant:` — MQTT discovery for Home Assistant. */
 import { z } from 'zod';
-import { flag, topic, wholeNumber } from '../fields.js';
+import { flag, oneOf, topic, wholeNumber } from '../fields.js';
 
 export const homeAssistantSection = z
   .strictObject({
@@ -12,5 +12,7 @@ export const homeAssistantSection = z
     expire_after_s: wholeNumber(0, 86_400, 'seconds').default(60),
     // Device triggers (the automation editor's "device" triggers) next to the event entities.
     device_triggers: flag().default(true),
+    // MQTT `datetime` entities need Home Assistant 2026.5+; older versions reject the whole device.
+    scheduled_start_entity: oneOf(['datetime', 'text']).default('datetime'),
   })
   .prefault({});

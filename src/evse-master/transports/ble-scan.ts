@@ -46,7 +46,8 @@ export function matchesFilter(p: NoblePeripheralLike, filter: ChargerFilter): bo
   if (name === null) return false;
   if (filter.address) {
     const wanted = normalizeAddress(filter.address);
-    if (normalizeAddress(p.address ?? '') !== wanted && normalizeAddress(p.id) !== wanted) return false;
+    // The address identifies the charger for good; its name changes when it is renamed (set/name).
+    return normalizeAddress(p.address ?? '') === wanted || normalizeAddress(p.id) === wanted;
   }
   if (filter.localName) {
     const wanted = filter.localName.toLowerCase();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/core/clock.js';
-import { runScan, scanForChargers } from '../../../src/evse-master/transports/ble-scan.js';
+import { matchesFilter, runScan, scanForChargers } from '../../../src/evse-master/transports/ble-scan.js';
 import { NOBLE_PACKAGES } from '../../../src/evse-master/transports/noble-like.js';
 import { TransportError } from '../../../src/evse-master/transports/transport.js';
 import {
@@ -113,5 +113,22 @@ describe.each(NOBLE_PACKAGES)('scanForChargers over the real %s classes', (pkg) 
     expect(error).toMatchObject({ code: 'no_adapter', message: expect.stringContaining('not poweredOn') });
     expect(noble.listenerCount('discover')).toBe(0);
     expect(clock.pendingTimers()).toBe(0);
+  });
+});
+
+describe('matchesFilter', () => {
+  const renamed = {
+    id: '9ca50ec8a212',
+    address: '9c:a5:0e:c8:a2:12',
+    advertisement: { localName: 'ACP#Garage' },
+  };
+  it('finds a charger by address even after it was renamed (the configured name is stale)', () => {
+    const filter = { address: '9C-A5-0E-C8-A2-12', localName: 'ACP#EVSE0158' };
+    expect(matchesFilter(renamed as never, filter)).toBe(true);
+    expect(matchesFilter({ ...renamed, id: 'x', address: '9c:a5:0e:c8:00:01' } as never, filter)).toBe(false);
+  });
+  it('uses the name when no address is configured', () => {
+    expect(matchesFilter(renamed as never, { localName: 'Garage' })).toBe(true);
+    expect(matchesFilter(renamed as never, { localName: 'EVSE0158' })).toBe(false);
   });
 });
