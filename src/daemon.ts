@@ -99,8 +99,9 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
       dataDir: config.dataDir,
       clock,
       logger: log,
+      // The configuration as the user writes it (snake_case), secrets replaced; `demo` when none was found.
       bridgeInfo: () => ({
-        config: redactConfig(config, deps.loaded.secretValues),
+        ...(snakifyKeys(redactConfig(config, deps.loaded.secretValues)) as Record<string, unknown>),
         demo: deps.loaded.isDemo,
       }),
       onRestartRequest: deps.onRestartRequest,
