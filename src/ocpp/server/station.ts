@@ -1,0 +1,421 @@
+/**
+ * One OCPP station as the central system sees it: its current connection (at most one), what it
+ * told us at boot, its connectors (each a core Charger) and the transactions it runs. Inbound calls
+ * arrive already parsed (handlers.ts); outbound calls go through `send`, which never queues for an
+ * absent station and turns every failure into a ChargerCommandError.
+ */
+import { ChargerCommandError, type ChargerInfo } from '../../core/charger.js';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../log.js';
+import {
+  call,
+  type IssueListener,
+  isRpcError,
+  RpcInvalidResponseError,
+  RpcNotConnectedError,
+  type RpcServerClient,
+  TimeoutError,
+} from '../rpc.js';
+import type { CentralSystemAction, IdTagInfo, RequestOf, ResponseOf } from '../types.js';
+import type { IdTagAuthorizer } from './authorizer.js';
+import { mergeReading } from './connector-state.js';
+import type { BootInput, StartInput, StatusInput, StopInput } from './inbound.js';
+import { type MeterParse, parseMeterValues } from './meter-values.js';
+import { OcppStationCharger, type StationPort } from './station-charger.js';
+import type { StationConfig } from './station-config.js';
+import type { TransactionLedger } from './transactions.js';
+
+export type Admission = 'accepted' | 'pending';
+
+export interface StationDeps {
+  ledger: TransactionLedger;
+  authorizer: IdTagAuthorizer;
+  clock: Clock;
+  logger: Logger;
+  callTimeoutMs: number;
+  heartbeatIntervalS: number;
+  /** Boot interval for a Pending station: how soon it asks again. */
+  pendingIntervalS: number;
+  onIssue?: IssueListener;
+}
+
+export class OcppStation implements StationPort {
+  readonly stationId: string;
+  readonly identity: string;
+  readonly config: StationConfig;
+  readonly admission: Admission;
+  readonly chargers: readonly OcppStationCharger[];
+  private readonly d: StationDeps;
+  private readonly log: Logger;
+  private client: RpcServerClient | null = null;
+  private infoValue: ChargerInfo;
+  private stackLevel = 0;
+  private readonly warnedConnectors = new Set<number>();
+
+  constructor(config: StationConfig, admission: Admission, deps: StationDeps) {
+    this.config = config;
+    this.stationId = config.id;
+    this.identity = config.identity;
+    this.admission = admission;
+    this.d = deps;
+    this.log = deps.logger.child({ station: config.id });
+    this.infoValue = {
+      manufacturer: 'OCPP',
+      model: 'OCPP 1.6J station',
+      serialNumber: null,
+      firmwareVersion: null,
+      hardwareVersion: null,
+      phases: config.phases ?? 1,
+      hardwareMaxCurrentA: config.maxCurrentA,
+      maxPowerW: null,
+      bleAddress: null,
+    };
+    const chargers: OcppStationCharger[] = [];
+    for (let n = 1; n <= (admission === 'accepted' ? config.connectors : 0); n++) {
+      chargers.push(
+        new OcppStationCharger({
+          id: n === 1 ? config.id : `${config.id}_${n}`,
+          name: n === 1 ? config.name : `${config.name} ${n}`,
+          connectorId: n,
+          station: this,
+          maxCurrentA: config.maxCurrentA,
+          authorizer: deps.authorizer,
+          clock: deps.clock,
+          logger: deps.logger,
+        }),
+      );
+    }
+    this.chargers = chargers;
+  }
+
+  info(): ChargerInfo {
+    return this.infoValue;
+  }
+
+  profileStackLevel(): number {
+    return this.stackLevel;
+  }
+
+  get connected(): boolean {
+    return this.client !== null;
+  }
+
+  /** A new connection for this identity (the central system closes any older one). */
+  attach(client: RpcServerClient): void {
+    this.client = client;
+    const now = this.d.clock.now();
+    for (const c of this.chargers) {
+      c.apply((f) => {
+        f.link = 'online';
+        f.everOnline = true;
+        f.lastSeenAt = now;
+      });
+    }
+  }
+
+  /** A connection closed; only the current one takes the station offline. */
+  detach(client: RpcServerClient): void {
+    if (this.client !== client) return;
+    this.client = null;
+    for (const c of this.chargers) {
+      c.apply((f) => {
+        f.link = 'offline';
+      });
+    }
+  }
+
+  isCurrent(client: RpcServerClient): boolean {
+    return this.client === client;
+  }
+
+  /** Any frame from the station: it is alive (Home Assistant's last seen). */
+  seen(): void {
+    this.touch(this.chargers);
+  }
+
+  private touch(chargers: readonly OcppStationCharger[]): void {
+    const now = this.d.clock.now();
+    for (const c of chargers) {
+      c.apply((f) => {
+        f.lastSeenAt = now;
+      });
+    }
+  }
+
+  onBoot(boot: BootInput): { status: 'Accepted' | 'Pending'; interval: number } {
+    const info = this.infoValue;
+    if (
+      info.manufacturer !== boot.vendor ||
+      info.model !== boot.model ||
+      info.serialNumber !== boot.serialNumber ||
+      info.firmwareVersion !== boot.firmwareVersion
+    ) {
+      this.infoValue = {
+        ...info,
+        manufacturer: boot.vendor,
+        model: boot.model,
+        serialNumber: boot.serialNumber,
+        firmwareVersion: boot.firmwareVersion,
+      };
+    }
+    this.seen();
+    this.log.info({ vendor: boot.vendor, model: boot.model, admission: this.admission }, 'station booted');
+    return this.admission === 'accepted'
+      ? { status: 'Accepted', interval: this.d.heartbeatIntervalS }
+      : { status: 'Pending', interval: this.d.pendingIntervalS };
+  }
+
+  onStatus(input: StatusInput): void {
+    const now = this.d.clock.now();
+    const status = {
+      status: input.status,
+      errorCode: input.errorCode,
+      info: input.info,
+      vendorErrorCode: input.vendorErrorCode,
+      at: input.timestamp ?? now,
+    };
+    if (input.connectorId === 0) {
+      for (const c of this.chargers)
+        c.apply((f) => {
+          f.stationStatus = status;
+          f.lastSeenAt = now;
+        });
+      return;
+    }
+    const charger = this.connector(input.connectorId, 'StatusNotification');
+    if (!charger) {
+      this.seen();
+      return;
+    }
+    charger.apply((f) => {
+      f.status = status;
+      f.stoppedSinceStatus = false;
+      f.lastSeenAt = now;
+    });
+    this.touch(this.chargers.filter((c) => c !== charger));
+  }
+
+  onAuthorize(idTag: string): IdTagInfo {
+    const decision = this.d.authorizer.authorize(idTag);
+    this.seen();
+    for (const c of this.chargers) c.emitTag(idTag, decision.user);
+    this.log.info({ idTag, user: decision.user, status: decision.idTagInfo.status }, 'authorize');
+    return this.admission === 'accepted' ? decision.idTagInfo : { status: 'Invalid' };
+  }
+
+  async onStart(input: StartInput): Promise<{ transactionId: number; idTagInfo: IdTagInfo }> {
+    const now = this.d.clock.now();
+    const decision = this.d.authorizer.authorize(input.idTag);
+    const result = await this.d.ledger.start({
+      stationId: this.stationId,
+      connectorId: input.connectorId,
+      idTag: input.idTag,
+      meterStartWh: input.meterStartWh,
+      startTimestamp: input.timestampText,
+      startedAt: input.timestamp ?? now,
+    });
+    const { record } = result;
+    const idTagInfo: IdTagInfo = this.admission === 'accepted' ? decision.idTagInfo : { status: 'Invalid' };
+    if (result.replay) {
+      this.log.info(
+        { transactionId: record.id },
+        'replayed StartTransaction: answered with the id it already has',
+      );
+      return { transactionId: record.id, idTagInfo };
+    }
+    const charger = this.connector(input.connectorId, 'StartTransaction');
+    const intent = charger?.takeRemoteStart(input.idTag) ?? null;
+    const user = decision.user ?? intent?.user ?? null;
+    const ownTag = input.idTag.toUpperCase() === this.d.authorizer.defaultIdTag.toUpperCase();
+    charger?.emitTag(input.idTag, user);
+    charger?.apply((f) => {
+      f.transaction = {
+        id: record.id,
+        idTag: record.idTag,
+        user,
+        reportIdTag: !ownTag,
+        startedAt: record.startedAt,
+        meterStartWh: record.meterStartWh,
+        stoppedAt: null,
+        meterStopWh: null,
+        stopReason: null,
+      };
+      f.stoppedSinceStatus = false;
+      f.lastSeenAt = now;
+    });
+    this.log.info(
+      { transactionId: record.id, connector: input.connectorId, user, idTag: input.idTag },
+      'transaction started',
+    );
+    return { transactionId: record.id, idTagInfo };
+  }
+
+  async onStop(input: StopInput): Promise<{ idTagInfo?: IdTagInfo }> {
+    const now = this.d.clock.now();
+    const answer = input.idTag ? { idTagInfo: this.d.authorizer.authorize(input.idTag).idTagInfo } : {};
+    let record = null;
+    try {
+      record = await this.d.ledger.stop(input.transactionId, {
+        meterStopWh: input.meterStopWh,
+        stoppedAt: input.timestamp ?? now,
+        reason: input.reason ?? 'Local',
+      });
+    } catch (err) {
+      // Answer anyway: a CALLERROR would make the charger retry and finally drop the record.
+      this.log.error(
+        { err: String(err), transactionId: input.transactionId },
+        'could not save a stopped transaction',
+      );
+      record = this.d.ledger.get(input.transactionId);
+    }
+    if (!record || record.stationId !== this.stationId) {
+      this.log.warn(
+        { transactionId: input.transactionId },
+        'StopTransaction for a transaction we do not know; answered anyway',
+      );
+      this.seen();
+      return answer;
+    }
+    const final =
+      input.transactionData === undefined ? null : parseMeterValues({ meterValue: input.transactionData });
+    const charger = this.connector(record.connectorId, 'StopTransaction');
+    const stopped = record;
+    charger?.apply((f) => {
+      const tx = f.transaction;
+      if (tx?.id === stopped.id) {
+        tx.stoppedAt = stopped.stoppedAt;
+        tx.meterStopWh = stopped.meterStopWh;
+        tx.stopReason = stopped.stopReason;
+        f.stoppedSinceStatus = true;
+      }
+      if (final) f.meter = mergeReading(f.meter, final.reading);
+      f.meter.energyImportWh = Math.max(f.meter.energyImportWh ?? 0, input.meterStopWh);
+      f.lastSeenAt = now;
+    }, stopped.stopReason);
+    this.log.info(
+      { transactionId: record.id, reason: record.stopReason, meterStopWh: input.meterStopWh },
+      'transaction stopped',
+    );
+    return answer;
+  }
+
+  onMeterValues(parse: MeterParse): void {
+    const now = this.d.clock.now();
+    if (parse.issues.length > 0)
+      this.log.debug({ issues: parse.issues }, 'parts of MeterValues were skipped');
+    // Connector 0 is the station's main meter: it only stands for the connector of a one-connector station.
+    const connectorId = parse.connectorId === 0 && this.chargers.length === 1 ? 1 : parse.connectorId;
+    const charger = connectorId === null ? undefined : this.connector(connectorId, 'MeterValues');
+    if (!charger) {
+      this.seen();
+      return;
+    }
+    const { reading } = parse;
+    if (this.config.phases === null && this.infoValue.phases === 1) {
+      const threePhase = [1, 2].some(
+        (i) => reading.currentPhaseA[i] != null || reading.voltagePhaseV[i] != null,
+      );
+      if (threePhase) this.infoValue = { ...this.infoValue, phases: 3 };
+    }
+    const phases = this.infoValue.phases;
+    charger.apply((f) => {
+      f.meter = mergeReading(f.meter, reading);
+      f.phases = phases;
+      f.lastSeenAt = now;
+    });
+  }
+
+  async send<A extends CentralSystemAction>(action: A, params: RequestOf<A>): Promise<ResponseOf<A>> {
+    const client = this.client;
+    if (!client) throw this.offlineError(action);
+    try {
+      return await call(client, action, params, {
+        timeoutMs: this.d.callTimeoutMs,
+        responseCheck: 'warn',
+        ...(this.d.onIssue ? { onIssue: this.d.onIssue } : {}),
+      });
+    } catch (err) {
+      throw this.commandError(action, err);
+    }
+  }
+
+  /** After an accepted boot or a reconnect: learn the profile stack level, refresh every status. */
+  async refresh(bootSeen: boolean): Promise<void> {
+    if (this.admission !== 'accepted') return;
+    const steps: Array<[string, () => Promise<unknown>]> = [
+      ['read ChargeProfileMaxStackLevel', () => this.readStackLevel()],
+      ...(bootSeen
+        ? []
+        : [
+            [
+              'ask for BootNotification',
+              () => this.send('TriggerMessage', { requestedMessage: 'BootNotification' }),
+            ] as [string, () => Promise<unknown>],
+          ]),
+      [
+        'ask for StatusNotification',
+        () => this.send('TriggerMessage', { requestedMessage: 'StatusNotification' }),
+      ],
+    ];
+    for (const [what, step] of steps) {
+      if (!this.client) return;
+      await step().catch((err: unknown) =>
+        this.log.debug({ err: String(err) }, `${what} failed (tolerated)`),
+      );
+    }
+  }
+
+  private async readStackLevel(): Promise<void> {
+    const answer = await this.send('GetConfiguration', { key: ['ChargeProfileMaxStackLevel'] });
+    const entry = answer.configurationKey?.find((k) => k.key === 'ChargeProfileMaxStackLevel');
+    const level = Number(entry?.value);
+    if (Number.isInteger(level) && level >= 0) this.stackLevel = level;
+  }
+
+  private connector(connectorId: number, what: string): OcppStationCharger | undefined {
+    const charger = this.chargers[connectorId - 1];
+    if (!charger && this.admission === 'accepted' && !this.warnedConnectors.has(connectorId)) {
+      this.warnedConnectors.add(connectorId);
+      this.log.warn(
+        { connector: connectorId, configured: this.chargers.length, what },
+        'message for a connector beyond the configured count; raise `connectors` in the station config to see it',
+      );
+    }
+    return charger;
+  }
+
+  private offlineError(action: string): ChargerCommandError {
+    return new ChargerCommandError(
+      'offline',
+      `station ${this.stationId} is not connected; ${action} was not sent`,
+    );
+  }
+
+  private commandError(action: string, err: unknown): ChargerCommandError {
+    if (err instanceof ChargerCommandError) return err;
+    if (err instanceof RpcNotConnectedError) return this.offlineError(action);
+    if (err instanceof TimeoutError) {
+      return new ChargerCommandError(
+        'timeout',
+        `station ${this.stationId} did not answer ${action} within ${Math.round(this.d.callTimeoutMs / 1000)} s`,
+      );
+    }
+    if (err instanceof RpcInvalidResponseError) {
+      return new ChargerCommandError(
+        'rejected',
+        `station ${this.stationId} answered ${action} with an invalid message`,
+      );
+    }
+    if (isRpcError(err)) {
+      const unsupported = err.rpcErrorCode === 'NotImplemented' || err.rpcErrorCode === 'NotSupported';
+      return new ChargerCommandError(
+        unsupported ? 'not_supported' : 'rejected',
+        `station ${this.stationId} answered ${action} with ${err.rpcErrorCode}${err.rpcErrorMessage ? `: ${err.rpcErrorMessage}` : ''}`,
+      );
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    // ocpp-rpc rejects calls in flight when the socket drops.
+    if (!this.client || /disconnect|closed|not open/i.test(message)) return this.offlineError(action);
+    return new ChargerCommandError('rejected', `${action} to station ${this.stationId} failed: ${message}`);
+  }
+}
