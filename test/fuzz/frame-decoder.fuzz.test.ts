@@ -43,7 +43,7 @@ function buildPool(random: SeededRandom): { pool: Uint8Array; framesSown: number
       command: random.pick(KNOWN_COMMAND_IDS),
       payload: pool.subarray(at, at + random.int(120)),
     });
-    if (random.chance(0.3)) frame[random.int(frame.length)] ^= 1 << random.int(8);
+    if (random.chance(0.3)) frame[random.int(frame.length)]! ^= 1 << random.int(8);
     pool.set(frame, at);
     framesSown++;
   }
