@@ -34,7 +34,8 @@ export function stationConfig(id: string, overrides: Partial<StationConfig> = {}
   };
 }
 
-export interface RigOptions extends Partial<Omit<CentralSystemOptions, 'ledger' | 'authorizer' | 'clock' | 'logger'>> {
+export interface RigOptions
+  extends Partial<Omit<CentralSystemOptions, 'ledger' | 'authorizer' | 'clock' | 'logger'>> {
   users?: UserTags[];
   dataDir?: string;
 }
@@ -55,7 +56,8 @@ export class FrameLog {
       }
       if (!Array.isArray(parsed)) continue;
       if (!f.outbound) {
-        if (parsed[0] === 2 && OCPP16.validateCall(parsed)) inboundCalls.set(`${f.identity}/${parsed[1]}`, parsed);
+        if (parsed[0] === 2 && OCPP16.validateCall(parsed))
+          inboundCalls.set(`${f.identity}/${parsed[1]}`, parsed);
         continue;
       }
       if (parsed[0] === 2 && !OCPP16.validateCall(parsed)) {
@@ -97,7 +99,11 @@ export class CsRig {
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'cb-ocpp-')));
     const clock = new ManualClock(Date.UTC(2026, 2, 10, 18, 0, 0));
     const logger = silentLogger();
-    const ledger = await TransactionLedger.open({ path: join(dataDir, 'ocpp-transactions.json'), clock, logger });
+    const ledger = await TransactionLedger.open({
+      path: join(dataDir, 'ocpp-transactions.json'),
+      clock,
+      logger,
+    });
     const cs = new OcppCentralSystem({
       host: '127.0.0.1',
       port: 0,
@@ -110,7 +116,11 @@ export class CsRig {
       callTimeoutS: 5,
       ...options,
       ledger,
-      authorizer: createUserAuthorizer({ users: options.users ?? USERS, defaultIdTag: 'chargebridge', acceptUnknown: false }),
+      authorizer: createUserAuthorizer({
+        users: options.users ?? USERS,
+        defaultIdTag: 'chargebridge',
+        acceptUnknown: false,
+      }),
       clock,
       logger,
     });
@@ -147,7 +157,11 @@ export function untilState(
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       off();
-      reject(new Error(`charger ${charger.id} never reached ${what}; last state ${JSON.stringify(charger.getState())}`));
+      reject(
+        new Error(
+          `charger ${charger.id} never reached ${what}; last state ${JSON.stringify(charger.getState())}`,
+        ),
+      );
     }, timeoutMs);
     const off = charger.events.on('state', (s) => {
       if (!predicate(s)) return;

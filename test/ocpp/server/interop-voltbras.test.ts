@@ -89,25 +89,54 @@ describe('voltbras ChargePoint against the central system', () => {
       chargeBoxSerialNumber: 'SN-0042',
       firmwareVersion: '1.2.3',
     });
-    expect(boot).toMatchObject({ status: 'Accepted', interval: 300, currentTime: rig.clock.now() && expect.any(String) });
+    expect(boot).toMatchObject({
+      status: 'Accepted',
+      interval: 300,
+      currentTime: rig.clock.now() && expect.any(String),
+    });
     expect(charger.getState().link).toBe('online');
-    expect(charger.getInfo()).toMatchObject({ manufacturer: 'Besen', model: 'BS20-OCPP', serialNumber: 'SN-0042', firmwareVersion: '1.2.3' });
+    expect(charger.getInfo()).toMatchObject({
+      manufacturer: 'Besen',
+      model: 'BS20-OCPP',
+      serialNumber: 'SN-0042',
+      firmwareVersion: '1.2.3',
+    });
     // After the boot the central system learns the stack level and asks for every status.
     await gotConfig;
     expect((await gotTrigger).requestedMessage).toBe('StatusNotification');
 
     await peer.send('StatusNotification', { connectorId: 0, errorCode: 'NoError', status: 'Available' });
-    await peer.send('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Preparing', timestamp: at(1) });
-    expect(charger.getState()).toMatchObject({ plugged: true, charging: false, status: 'plugged', raw: { ocppStatus: 'Preparing' } });
+    await peer.send('StatusNotification', {
+      connectorId: 1,
+      errorCode: 'NoError',
+      status: 'Preparing',
+      timestamp: at(1),
+    });
+    expect(charger.getState()).toMatchObject({
+      plugged: true,
+      charging: false,
+      status: 'plugged',
+      raw: { ocppStatus: 'Preparing' },
+    });
 
     const remoteStart = peer.next('RemoteStartTransaction');
     await charger.startCharging({ userId: 'alice' });
     expect(await remoteStart).toMatchObject({ connectorId: 1, idTag: '04A1B2C3' });
 
-    const started = await peer.send('StartTransaction', { connectorId: 1, idTag: '04A1B2C3', meterStart: 1000, timestamp: at(2) });
+    const started = await peer.send('StartTransaction', {
+      connectorId: 1,
+      idTag: '04A1B2C3',
+      meterStart: 1000,
+      timestamp: at(2),
+    });
     expect(started).toMatchObject({ idTagInfo: { status: 'Accepted' }, transactionId: expect.any(Number) });
     const txId = started.transactionId as number;
-    await peer.send('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging', timestamp: at(2) });
+    await peer.send('StatusNotification', {
+      connectorId: 1,
+      errorCode: 'NoError',
+      status: 'Charging',
+      timestamp: at(2),
+    });
     await peer.send('MeterValues', {
       connectorId: 1,
       transactionId: txId,
@@ -159,14 +188,38 @@ describe('voltbras ChargePoint against the central system', () => {
     const remoteStop = peer.next('RemoteStopTransaction');
     await charger.stopCharging();
     expect((await remoteStop).transactionId).toBe(txId);
-    await peer.send('StopTransaction', { transactionId: txId, meterStop: 5000, timestamp: at(30), reason: 'Remote' });
-    expect(charger.getState()).toMatchObject({ charging: false, status: 'finished', session: { energyKwh: 4, durationS: 28 * 60 } });
-    await peer.send('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Finishing', timestamp: at(30) });
+    await peer.send('StopTransaction', {
+      transactionId: txId,
+      meterStop: 5000,
+      timestamp: at(30),
+      reason: 'Remote',
+    });
+    expect(charger.getState()).toMatchObject({
+      charging: false,
+      status: 'finished',
+      session: { energyKwh: 4, durationS: 28 * 60 },
+    });
+    await peer.send('StatusNotification', {
+      connectorId: 1,
+      errorCode: 'NoError',
+      status: 'Finishing',
+      timestamp: at(30),
+    });
     expect(charger.getState()).toMatchObject({ status: 'finished', plugged: true });
 
-    expect(events.map((e) => e.type)).toEqual(['link_up', 'plugged', 'rfid', 'charging_started', 'charging_stopped']);
+    expect(events.map((e) => e.type)).toEqual([
+      'link_up',
+      'plugged',
+      'rfid',
+      'charging_started',
+      'charging_stopped',
+    ]);
     expect(events.find((e) => e.type === 'charging_stopped')?.data).toEqual({ reason: 'Remote' });
-    expect(rig.ledger.get(txId)).toMatchObject({ meterStartWh: 1000, meterStopWh: 5000, stopReason: 'Remote' });
+    expect(rig.ledger.get(txId)).toMatchObject({
+      meterStartWh: 1000,
+      meterStopWh: 5000,
+      stopReason: 'Remote',
+    });
     // 8 answers + GetConfiguration, TriggerMessage, RemoteStart, SetChargingProfile, RemoteStop.
     expect(rig.frames.frames.filter((f) => f.outbound).length).toBe(13);
     expect(rig.frames.problems()).toEqual([]);
@@ -177,7 +230,9 @@ describe('voltbras ChargePoint against the central system', () => {
     const refused = await charger.setMaxCurrent(8).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ChargerCommandError);
     expect((refused as ChargerCommandError).code).toBe('offline');
-    expect((refused as Error).message).toMatch(/station garage is not connected \(last seen .*\); nothing was sent/);
+    expect((refused as Error).message).toMatch(
+      /station garage is not connected \(last seen .*\); nothing was sent/,
+    );
   });
 
   it('answers a replayed StartTransaction with the same id and an unknown StopTransaction anyway', async () => {
@@ -192,7 +247,9 @@ describe('voltbras ChargePoint against the central system', () => {
     expect(rig.charger().getState().session).toMatchObject({ userId: 'bob', idTag: 'bobcard' });
     const next = await peer.send('StartTransaction', { ...start, meterStart: 300, timestamp: at(6) });
     expect(next.transactionId as number).toBeGreaterThan(first.transactionId as number);
-    await expect(peer.send('StopTransaction', { transactionId: 999_999, meterStop: 1, timestamp: at(7) })).resolves.toEqual({});
+    await expect(
+      peer.send('StopTransaction', { transactionId: 999_999, meterStop: 1, timestamp: at(7) }),
+    ).resolves.toEqual({});
     const stranger = await peer.send('Authorize', { idTag: 'NOBODY' });
     expect(stranger).toEqual({ idTagInfo: { status: 'Invalid' } });
     expect(rig.frames.problems()).toEqual([]);
