@@ -1,10 +1,12 @@
 /**
- * The session store in the data folder: two lowdb files on the durable adapter.
- *  - `sessions.json`: closed sessions, written when a session closes or gets a note.
- *  - `sessions-open.json`: sessions still running, small, written at open and at each sample, so a
+ * The session store in the data folder: lowdb files on the durable adapter, in `sessions/`.
+ *  - `sessions/YYYY-MM.json`: closed sessions that started in that month (UTC), one file a month, so
+ *    closing a session rewrites one month, not the whole history, and a damaged file costs one month.
+ *  - `sessions/open.json`: sessions still running, small, written at open and at each sample, so a
  *    crash or restart loses at most the last minute of samples and never counts energy twice.
  * A write that fails keeps everything in memory and is retried at the next change (or flush()).
  */
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { type Clock, systemClock } from '../core/clock.js';
@@ -26,10 +28,18 @@ import { type SessionFilter, SessionIndex } from './session-index.js';
 
 export type { SessionFilter } from './session-index.js';
 
-export const SESSIONS_FILE = 'sessions.json';
-export const OPEN_SESSIONS_FILE = 'sessions-open.json';
+/** Folder (inside the data folder) of the session files. */
+export const SESSIONS_DIR = 'sessions';
+export const OPEN_SESSIONS_FILE = 'open.json';
 export const NOTE_MAX_LENGTH = 500;
 export const NOTES_PER_SESSION_MAX = 50;
+
+const SHARD_NAME = /^(\d{4}-\d{2})\.json(?:\.bak)?$/;
+
+/** `YYYY-MM.json`: the file of the closed sessions that started in that UTC month. */
+export function shardFileFor(startedAt: number): string {
+  return `${new Date(startedAt).toISOString().slice(0, 7)}.json`;
+}
 
 export type SaveResult = { saved: true } | { saved: false; error: string };
 
@@ -45,46 +55,39 @@ export interface SessionStoreOptions {
   onProblem?: (problem: FileProblem) => void;
 }
 
+interface Shard {
+  file: DurableJsonFile<SessionsFile>;
+  db: Low<SessionsFile>;
+  dirty: boolean;
+}
+
 export class SessionStore {
   readonly timeZone: string;
   readonly readOnly: boolean;
+  /** Where the session files are. */
+  readonly dir: string;
   /** Incremented on every change, so callers can cache derived totals. */
   version = 0;
-  private readonly closedDb: Low<SessionsFile>;
+  private readonly o: SessionStoreOptions;
+  private readonly shards = new Map<string, Shard>();
   private readonly openDb: Low<OpenSessionsFile>;
-  private readonly closedFile: DurableJsonFile<SessionsFile>;
   private readonly openFile: DurableJsonFile<OpenSessionsFile>;
+  private openDirty = false;
   private readonly index: SessionIndex;
   private readonly open = new Map<string, SessionRecord>();
   private readonly log: Logger;
-  private readonly dirty = { closed: false, open: false };
   private lastError: string | null = null;
 
   private constructor(options: SessionStoreOptions) {
+    this.o = options;
     this.timeZone = options.timeZone;
     this.readOnly = options.readOnly ?? false;
+    this.dir = join(options.dataDir, SESSIONS_DIR);
     this.log = (options.logger ?? silentLogger()).child({ component: 'session-store' });
-    const common = {
-      clock: options.clock ?? systemClock,
-      logger: this.log,
-      readOnly: this.readOnly,
-      refuse: refuseNewer,
-      ...(options.onProblem ? { onProblem: options.onProblem } : {}),
-    };
-    this.closedFile = new DurableJsonFile({
-      ...common,
-      path: join(options.dataDir, SESSIONS_FILE),
-      schema: sessionsFileSchema,
-    });
     this.openFile = new DurableJsonFile({
-      ...common,
-      path: join(options.dataDir, OPEN_SESSIONS_FILE),
+      ...this.fileOptions(),
+      path: join(this.dir, OPEN_SESSIONS_FILE),
       schema: openSessionsFileSchema,
-    });
-    this.closedDb = new Low(this.closedFile, {
-      format: SESSIONS_FORMAT,
-      version: STORE_VERSION,
-      sessions: [],
     });
     this.openDb = new Low(this.openFile, {
       format: OPEN_SESSIONS_FORMAT,
@@ -94,33 +97,80 @@ export class SessionStore {
     this.index = new SessionIndex(options.timeZone);
   }
 
-  /** Loads both files. Throws StoreFileError only for files it must not touch (unreadable, newer). */
+  /** Loads every file. Throws StoreFileError only for files it must not touch (unreadable, newer). */
   static async open(options: SessionStoreOptions): Promise<SessionStore> {
     const store = new SessionStore(options);
     await store.load();
     return store;
   }
 
-  private async load(): Promise<void> {
-    await this.closedDb.read();
-    await this.openDb.read();
-    for (const record of this.closedDb.data.sessions) {
-      if (this.index.has(record.id)) {
-        this.log.warn({ session: record.id }, 'duplicate session in the store; keeping the first');
-        continue;
-      }
-      this.index.add(record);
+  private fileOptions() {
+    return {
+      clock: this.o.clock ?? systemClock,
+      logger: this.log,
+      readOnly: this.readOnly,
+      refuse: refuseNewer,
+      ...(this.o.onProblem ? { onProblem: this.o.onProblem } : {}),
+    };
+  }
+
+  private shard(name: string): Shard {
+    let shard = this.shards.get(name);
+    if (!shard) {
+      const file = new DurableJsonFile({
+        ...this.fileOptions(),
+        path: join(this.dir, name),
+        schema: sessionsFileSchema,
+      });
+      const db = new Low<SessionsFile>(file, {
+        format: SESSIONS_FORMAT,
+        version: STORE_VERSION,
+        sessions: [],
+      });
+      shard = { file, db, dirty: false };
+      this.shards.set(name, shard);
     }
+    return shard;
+  }
+
+  private async load(): Promise<void> {
+    let names: string[] = [];
+    try {
+      names = await readdir(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw new StoreFileError(`cannot read the session folder ${this.dir}: ${(err as Error).message}`);
+      }
+    }
+    const months = [
+      ...new Set(names.map((n) => SHARD_NAME.exec(n)?.[1]).filter((m) => m !== undefined)),
+    ].sort();
+    for (const month of months) {
+      const shard = this.shard(`${month}.json`);
+      await shard.db.read();
+      for (const record of shard.db.data.sessions) {
+        if (this.index.has(record.id)) {
+          this.log.warn({ session: record.id }, 'duplicate session in the store; keeping the first');
+          continue;
+        }
+        this.index.add(record);
+      }
+      // Recovered from the backup (the bad file is kept aside): make the file whole again.
+      if (shard.file.problems.length > 0 && !this.readOnly) await this.persistShard(shard);
+    }
+    await this.openDb.read();
     for (const record of this.openDb.data.sessions) {
       // Closed already (the daemon stopped between the two writes of complete()): not twice.
       if (this.index.has(record.id)) continue;
       this.open.set(record.id, record);
     }
+    if (this.openFile.problems.length > 0 && !this.readOnly) await this.persistOpen();
   }
 
   /** Corrupt or missing files found while loading. */
   get problems(): FileProblem[] {
-    return [...this.closedFile.problems, ...this.openFile.problems].sort((a, b) => a.at - b.at);
+    const all = [...this.shards.values()].flatMap((s) => s.file.problems);
+    return [...all, ...this.openFile.problems].sort((a, b) => a.at - b.at);
   }
 
   /** The last write error, or null once a write succeeded again. */
@@ -170,19 +220,20 @@ export class SessionStore {
     if (this.index.has(record.id)) throw new Error(`session ${record.id} is already closed`);
     this.open.set(record.id, structuredClone(record));
     this.version++;
-    return this.persist('open');
+    return this.persistOpen();
   }
 
-  /** Moves a session from open to closed. The closed file is written first: a crash in between leaves a duplicate that load() drops. */
+  /** Moves a session from open to closed. The month file is written first: a crash in between leaves a duplicate that load() drops. */
   async complete(record: SessionRecord): Promise<SaveResult> {
     if (record.endedAt === null) throw new Error(`session ${record.id} has no end time`);
     const copy = structuredClone(record);
     this.index.add(copy);
-    this.closedDb.data.sessions.push(copy);
+    const shard = this.shard(shardFileFor(copy.startedAt));
+    shard.db.data.sessions.push(copy);
     const wasOpen = this.open.delete(record.id);
     this.version++;
-    const closed = await this.persist('closed');
-    const open = wasOpen ? await this.persist('open') : closed;
+    const closed = await this.persistShard(shard);
+    const open = wasOpen ? await this.persistOpen() : closed;
     return closed.saved ? open : closed;
   }
 
@@ -200,29 +251,51 @@ export class SessionStore {
     const note = { at, text: clean };
     record.notes.push(note);
     this.version++;
-    return { note, result: await this.persist(closed ? 'closed' : 'open') };
+    const result = closed
+      ? await this.persistShard(this.shard(shardFileFor(closed.startedAt)))
+      : await this.persistOpen();
+    return { note, result };
   }
 
   /** Writes whatever could not be written before. */
   async flush(): Promise<SaveResult> {
     let result: SaveResult = { saved: true };
-    for (const which of ['closed', 'open'] as const) {
-      if (this.dirty[which]) {
-        const r = await this.persist(which);
-        if (!r.saved) result = r;
-      }
+    for (const shard of this.shards.values()) {
+      if (!shard.dirty) continue;
+      const r = await this.persistShard(shard);
+      if (!r.saved) result = r;
+    }
+    if (this.openDirty) {
+      const r = await this.persistOpen();
+      if (!r.saved) result = r;
     }
     return result;
   }
 
-  private async persist(which: 'closed' | 'open'): Promise<SaveResult> {
+  private persistShard(shard: Shard): Promise<SaveResult> {
+    shard.dirty = true;
+    return this.persist(shard.db, () => {
+      shard.dirty = false;
+    });
+  }
+
+  private persistOpen(): Promise<SaveResult> {
+    this.openDb.data.sessions = [...this.open.values()];
+    this.openDirty = true;
+    return this.persist(this.openDb, () => {
+      this.openDirty = false;
+    });
+  }
+
+  private async persist(
+    db: Low<SessionsFile> | Low<OpenSessionsFile>,
+    written: () => void,
+  ): Promise<SaveResult> {
     if (this.readOnly) return { saved: false, error: 'the session store is open read-only' };
-    if (which === 'open') this.openDb.data.sessions = [...this.open.values()];
-    this.dirty[which] = true;
     try {
-      await (which === 'open' ? this.openDb : this.closedDb).write();
-      this.dirty[which] = false;
-      if (!this.dirty.closed && !this.dirty.open) this.lastError = null;
+      await db.write();
+      written();
+      if (!this.openDirty && [...this.shards.values()].every((s) => !s.dirty)) this.lastError = null;
       return { saved: true };
     } catch (err) {
       const error = err instanceof StoreFileError ? err.message : `could not save sessions: ${String(err)}`;

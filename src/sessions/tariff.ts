@@ -171,16 +171,22 @@ export function boundariesBetween(tariff: Tariff, fromMs: number, toMs: number, 
   return [...out].sort((a, b) => a - b);
 }
 
+const digitsCache = new Map<string, number>();
+
 /** Decimal places of the currency's minor unit (2 for EUR, 0 for JPY). */
 export function currencyDigits(currency: string): number {
-  try {
-    return (
-      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ??
-      2
-    );
-  } catch {
-    return 2;
+  let digits = digitsCache.get(currency);
+  if (digits === undefined) {
+    try {
+      digits =
+        new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
+          .maximumFractionDigits ?? 2;
+    } catch {
+      digits = 2;
+    }
+    digitsCache.set(currency, digits);
   }
+  return digits;
 }
 
 /**

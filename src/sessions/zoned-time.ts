@@ -48,7 +48,8 @@ export function isTimeZone(timeZone: string): boolean {
   }
 }
 
-export function zonedParts(epochMs: number, timeZone: string): ZonedParts {
+/** Wall-clock parts straight from Intl (slow: tens of µs a call). */
+function intlParts(epochMs: number, timeZone: string): ZonedParts {
   const out: ZonedParts = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0, weekday: 0 };
   for (const part of formatterFor(timeZone).formatToParts(new Date(epochMs))) {
     switch (part.type) {
@@ -78,11 +79,44 @@ export function zonedParts(epochMs: number, timeZone: string): ZonedParts {
   return out;
 }
 
+/**
+ * Offsets are cached per 15 minutes of UTC: every clock change of this century happens on such a
+ * boundary, and an export or a tariff split asks for thousands of instants.
+ */
+const OFFSET_BUCKET_MS = 15 * 60_000;
+const OFFSET_CACHE_MAX = 100_000;
+const offsetCaches = new Map<string, Map<number, number>>();
+
 /** Local time minus UTC at this instant, in ms (whole seconds). */
 export function offsetMs(epochMs: number, timeZone: string): number {
-  const p = zonedParts(epochMs, timeZone);
-  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
-  return asUtc - Math.floor(epochMs / 1000) * 1000;
+  const bucket = Math.floor(epochMs / OFFSET_BUCKET_MS);
+  let cache = offsetCaches.get(timeZone);
+  if (!cache) {
+    cache = new Map();
+    offsetCaches.set(timeZone, cache);
+  }
+  let offset = cache.get(bucket);
+  if (offset === undefined) {
+    const at = bucket * OFFSET_BUCKET_MS;
+    const p = intlParts(at, timeZone);
+    offset = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - at;
+    if (cache.size >= OFFSET_CACHE_MAX) cache.clear();
+    cache.set(bucket, offset);
+  }
+  return offset;
+}
+
+export function zonedParts(epochMs: number, timeZone: string): ZonedParts {
+  const local = new Date(epochMs + offsetMs(epochMs, timeZone));
+  return {
+    year: local.getUTCFullYear(),
+    month: local.getUTCMonth() + 1,
+    day: local.getUTCDate(),
+    hour: local.getUTCHours(),
+    minute: local.getUTCMinutes(),
+    second: local.getUTCSeconds(),
+    weekday: (local.getUTCDay() + 6) % 7,
+  };
 }
 
 const pad = (n: number, width = 2) => String(Math.trunc(Math.abs(n))).padStart(width, '0');

@@ -69,13 +69,14 @@ async function run(...args: string[]): Promise<{ code: number; out: string; err:
   return { code, out: out.join(''), err: err.join('') };
 }
 
-/** Every file in the data folder with its bytes and modification time. */
+/** Every file in the data folder and its sessions folder, with its bytes and modification time. */
 function snapshot(): Record<string, { text: string; mtimeMs: number }> {
+  const files = [
+    ...readdirSync(dir).map((f) => join(dir, f)),
+    ...readdirSync(join(dir, 'sessions')).map((f) => join(dir, 'sessions', f)),
+  ].filter((path) => statSync(path).isFile());
   return Object.fromEntries(
-    readdirSync(dir).map((f) => [
-      f,
-      { text: readFileSync(join(dir, f), 'utf8'), mtimeMs: statSync(join(dir, f)).mtimeMs },
-    ]),
+    files.map((path) => [path, { text: readFileSync(path, 'utf8'), mtimeMs: statSync(path).mtimeMs }]),
   );
 }
 
@@ -115,7 +116,7 @@ describe('chargebridge sessions', () => {
   });
 
   it('never writes: a corrupt store is reported, the backup shown, and nothing on disk changes', async () => {
-    // One more session so that sessions.json.bak exists, then a torn main file.
+    // One more February session so that sessions/2026-02.json.bak exists, then a torn main file.
     const store = await SessionStore.open({ dataDir: dir, timeZone: TZ });
     await store.complete(
       makeRecord({
@@ -127,14 +128,14 @@ describe('chargebridge sessions', () => {
       }),
     );
     writeFileSync(
-      join(dir, 'sessions.json'),
+      join(dir, 'sessions', '2026-02.json'),
       '{"format":"chargebridge-sessions","version":1,"sessions":[{"id"',
     );
     const before = snapshot();
     const { code, out, err } = await run('export', '--month', '2026-02');
     expect(code).toBe(0);
     expect(err).toMatch(
-      /warning: .*sessions\.json: not valid JSON.*showing the last good copy .*sessions\.json\.bak/,
+      /warning: .*sessions\/2026-02\.json: not valid JSON.*showing the last good copy .*2026-02\.json\.bak/,
     );
     expect(out).toContain('garage-20260203T070000Z');
     expect(snapshot()).toEqual(before);

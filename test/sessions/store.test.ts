@@ -1,13 +1,15 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
+import type { SessionRecord } from '../../src/sessions/record.js';
 import {
   NOTE_MAX_LENGTH,
   OPEN_SESSIONS_FILE,
-  SESSIONS_FILE,
+  SESSIONS_DIR,
   SessionStore,
+  shardFileFor,
 } from '../../src/sessions/store.js';
 import { makeRecord } from './records.js';
 
@@ -21,6 +23,20 @@ beforeEach(() => {
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** Writes records straight into their month files, as the store would have. */
+function writeShards(records: readonly SessionRecord[]): void {
+  const byFile = new Map<string, SessionRecord[]>();
+  for (const r of records)
+    byFile.set(shardFileFor(r.startedAt), [...(byFile.get(shardFileFor(r.startedAt)) ?? []), r]);
+  mkdirSync(join(dir, SESSIONS_DIR), { recursive: true });
+  for (const [file, list] of byFile) {
+    writeFileSync(
+      join(dir, SESSIONS_DIR, file),
+      JSON.stringify({ format: 'chargebridge-sessions', version: 1, sessions: list }),
+    );
+  }
+}
 
 const openStore = (extra: { readOnly?: boolean } = {}) =>
   SessionStore.open({ dataDir: dir, timeZone: TZ, clock, ...extra });
@@ -42,10 +58,7 @@ describe('SessionStore', () => {
         }),
       );
     }
-    writeFileSync(
-      join(dir, SESSIONS_FILE),
-      JSON.stringify({ format: 'chargebridge-sessions', version: 1, sessions: records }),
-    );
+    writeShards(records);
     const store = await openStore();
     const all = store.query();
     expect(all).toHaveLength(600);
@@ -111,9 +124,10 @@ describe('SessionStore', () => {
     const store = await openStore();
     const record = makeRecord({ startedAt: Date.UTC(2026, 0, 5, 8), minutes: 60, kw: 7 });
     await store.saveOpen({ ...record, endedAt: null, meterStopKwh: null });
-    const openFile = readFileSync(join(dir, OPEN_SESSIONS_FILE), 'utf8');
+    const openPath = join(dir, SESSIONS_DIR, OPEN_SESSIONS_FILE);
+    const openFile = readFileSync(openPath, 'utf8');
     await store.complete(record);
-    writeFileSync(join(dir, OPEN_SESSIONS_FILE), openFile); // as if the second write never happened
+    writeFileSync(openPath, openFile); // as if the second write never happened
     const reread = await openStore();
     expect(reread.query()).toHaveLength(1);
     expect(reread.openSessions()).toEqual([]);
@@ -134,7 +148,7 @@ describe('SessionStore', () => {
     const record = makeRecord({ startedAt: Date.UTC(2026, 0, 5, 8), minutes: 60, kw: 7 });
     const result = await store.complete(record);
     expect(result.saved).toBe(false);
-    expect(store.writeError).toMatch(/cannot write .*sessions\.json/);
+    expect(store.writeError).toMatch(/cannot write .*sessions\/2026-01\.json: .*\(ENOTDIR\)/);
     expect(store.query()).toHaveLength(1);
     rmSync(dataDir);
     mkdirSync(dataDir);
@@ -145,8 +159,9 @@ describe('SessionStore', () => {
   });
 
   it('refuses a store written by a newer chargebridge instead of moving it aside', async () => {
+    mkdirSync(join(dir, SESSIONS_DIR));
     writeFileSync(
-      join(dir, SESSIONS_FILE),
+      join(dir, SESSIONS_DIR, '2026-01.json'),
       JSON.stringify({ format: 'chargebridge-sessions', version: 2, sessions: [] }),
     );
     await expect(openStore()).rejects.toThrow(/newer chargebridge/);
@@ -159,6 +174,6 @@ describe('SessionStore', () => {
       saved: false,
       error: 'the session store is open read-only',
     });
-    expect(() => readFileSync(join(dir, SESSIONS_FILE))).toThrow();
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

@@ -250,16 +250,17 @@ describe('session tracking with the simulated BS20', () => {
     }
     const [one, two] = first.completed.map((e) => e.session);
     await world.crash(first);
-    const file = join(world.dataDir, 'sessions.json');
+    const sessionsDir = join(world.dataDir, 'sessions');
+    const file = join(sessionsDir, '2026-01.json');
     writeFileSync(file, readFileSync(file, 'utf8').slice(0, 200)); // a torn write from a bad SD card
 
     const second = await world.startDaemon();
     expect(second.problems).toHaveLength(1);
     expect(second.problems[0]).toMatchObject({ kind: 'corrupt', recoveredFrom: `${file}.bak` });
     expect(second.store.query().map((r) => r.id)).toEqual([one?.id]);
-    const aside = readdirSync(world.dataDir).filter((f) => f.startsWith('sessions.json.corrupt-'));
+    const aside = readdirSync(sessionsDir).filter((f) => f.startsWith('2026-01.json.corrupt-'));
     expect(aside).toHaveLength(1);
-    expect(second.problems[0]?.movedTo).toBe(join(world.dataDir, aside[0]!));
+    expect(second.problems[0]?.movedTo).toBe(join(sessionsDir, aside[0]!));
     expect(two).toBeDefined();
 
     await second.charger.startCharging({ currentA: 10 });
