@@ -56,7 +56,7 @@ async function connectPeer(rig: CsRig, id: string): Promise<Peer> {
     send: async (action, payload) => {
       const result = await cp.sendRequest({ action, ocppVersion: 'v1.6-json', payload } as never);
       if (result.isLeft()) throw new Error(`${action} failed: ${String(result.extract())}`);
-      return result.extract() as Record<string, unknown>;
+      return result.extract() as unknown as Record<string, unknown>;
     },
   };
 }
