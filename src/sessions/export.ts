@@ -6,6 +6,7 @@
  */
 import type { SessionRecord } from './record.js';
 import { sessionToJson } from './session-json.js';
+import type { SessionFilter, SessionStore } from './store.js';
 import { currencyDigits } from './tariff.js';
 import { formatZonedIso, monthKey } from './zoned-time.js';
 
@@ -203,4 +204,30 @@ export function sessionsToJson(
       fee: t.fee,
     })),
   };
+}
+
+export interface ExportQuery {
+  format: 'csv' | 'json';
+  /** `YYYY-MM`; null = every month. */
+  month: string | null;
+  /** null = every user. */
+  user: string | null;
+  /** null = every charger. */
+  charger: string | null;
+}
+
+/** The export as text (CSV, or pretty JSON) for a query where null means "no filter" (HTTP export). */
+export function exportText(store: SessionStore, query: ExportQuery, timeZone: string, nowMs: number): string {
+  const filter: SessionFilter = {
+    ...(query.month !== null ? { month: query.month } : {}),
+    ...(query.user !== null ? { user: query.user } : {}),
+    ...(query.charger !== null ? { chargerId: query.charger } : {}),
+  };
+  const records = store.query(filter);
+  if (query.format === 'csv') return sessionsToCsv(records, timeZone);
+  const filters: Record<string, string> = {};
+  if (query.month !== null) filters.month = query.month;
+  if (query.user !== null) filters.user = query.user;
+  if (query.charger !== null) filters.charger = query.charger;
+  return `${JSON.stringify(sessionsToJson(records, { timeZone, nowMs, filters }), null, 2)}\n`;
 }

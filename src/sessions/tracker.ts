@@ -54,6 +54,15 @@ export type SessionTrackerEvents = {
   changed: [chargerId: string];
 };
 
+/** One charger's session counters (the shape the HTTP metrics expect). */
+export interface ChargerSessionCounts {
+  chargerId: string;
+  completedSessions: number;
+  completedEnergyKwh: number;
+  active: boolean;
+  activeEnergyKwh: number | null;
+}
+
 /** The shape HA's `ChargerStateExtras` takes for `session` and `totals`. */
 export interface SessionSummary {
   session: {
@@ -179,6 +188,24 @@ export class SessionTracker {
         costMonth: costsOn ? round(totals.costMonth ?? 0, 2) : null,
       },
     };
+  }
+
+  /** Per charger: closed sessions and their energy, and the open session (Prometheus metrics). */
+  sessionMetrics(): ChargerSessionCounts[] {
+    return this.options.chargers.map((charger) => {
+      const closed = this.store.query({ chargerId: charger.id });
+      const live = this.perCharger.get(charger.id)?.live() ?? null;
+      return {
+        chargerId: charger.id,
+        completedSessions: closed.length,
+        completedEnergyKwh: round(
+          closed.reduce((sum, r) => sum + (r.energyKwh ?? 0), 0),
+          3,
+        ),
+        active: live !== null,
+        activeEnergyKwh: live?.record.energyKwh ?? null,
+      };
+    });
   }
 
   private announce(type: SessionEvent['type'], chargerId: string, session: SessionRecord): void {

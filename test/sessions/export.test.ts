@@ -1,6 +1,16 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CSV_COLUMNS, csvCell, sessionsToCsv, sessionsToJson } from '../../src/sessions/export.js';
+import {
+  CSV_COLUMNS,
+  csvCell,
+  exportText,
+  sessionsToCsv,
+  sessionsToJson,
+} from '../../src/sessions/export.js';
 import type { SessionRecord } from '../../src/sessions/record.js';
+import { SessionStore } from '../../src/sessions/store.js';
 import { berlin, TARIFF, TZ } from './bs20-rig.js';
 import { makeRecord } from './records.js';
 
@@ -265,5 +275,23 @@ describe('sessionsToJson', () => {
       cost: 5.6,
       fee: 1,
     });
+  });
+});
+
+describe('exportText', () => {
+  it('reads the store with null meaning "no filter" and writes CSV or JSON text', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-export-'));
+    try {
+      const store = await SessionStore.open({ dataDir: dir, timeZone: TZ });
+      for (const r of sessions()) await store.complete(r);
+      const all = { format: 'csv' as const, month: null, user: null, charger: null };
+      expect(exportText(store, all, TZ, 0)).toBe(sessionsToCsv(sessions(), TZ));
+      const janAlice = exportText(store, { ...all, format: 'json', month: '2026-01', user: 'alice' }, TZ, 0);
+      const parsed = JSON.parse(janAlice) as { filters: unknown; sessions: Array<{ id: string }> };
+      expect(parsed.filters).toEqual({ month: '2026-01', user: 'alice' });
+      expect(parsed.sessions.map((s) => s.id)).toEqual(['garage-20260115T203000Z']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

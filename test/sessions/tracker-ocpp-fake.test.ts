@@ -103,6 +103,15 @@ describe('session tracking with an OCPP-style charger', () => {
     ]);
     expect(completed[0]?.session.energyKwh).toBeCloseTo(5.5, 3);
     expect(completed[0]?.session.chargerSessionId).toBe('17');
+    expect(tracker.sessionMetrics()).toEqual([
+      {
+        chargerId: 'station',
+        completedSessions: 2,
+        completedEnergyKwh: Math.round(((11 * 40) / 60) * 1000) / 1000,
+        active: false,
+        activeEnergyKwh: null,
+      },
+    ]);
     // The tag wins over a selection made in Home Assistant, and session_started already knew it.
     expect(started[1]?.data).toMatchObject({ id_tag: 'DEADBEEF', id_tag_known: false, user: null });
   });
