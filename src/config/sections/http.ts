@@ -1,6 +1,7 @@
 /**
  * `http:` — a small read-only HTTP endpoint (health, Prometheus metrics, session export). Off by
- * default; when on, every request needs the token (`Authorization: Bearer <token>`).
+ * default; when on, `/metrics` and the export need the token (`Authorization: Bearer <token>`);
+ * `/healthz` answers without it and shows nothing sensitive (see docs/http-api.md).
  */
 import { z } from 'zod';
 import { EVEN_WITH_ERRORS, flag, reportAt, text, wholeNumber } from '../fields.js';
@@ -18,7 +19,12 @@ export const httpSection = z
     token: text(
       256,
       `must be a secret of ${HTTP_TOKEN_MIN_LENGTH} to 256 characters (e.g. from \`openssl rand -hex 24\`)`,
-    ).optional(),
+    )
+      // It travels in an Authorization header: a space or a non-ASCII character could never match.
+      .regex(/^[\x21-\x7e]+$/, {
+        error: 'must be printable ASCII without spaces (e.g. from `openssl rand -hex 24`)',
+      })
+      .optional(),
   })
   .superRefine((http, check) => {
     if (http.enabled !== true) return;
