@@ -153,7 +153,7 @@ describe('ocpp-ts OcppClient with security profile 1', () => {
           ],
         },
       ],
-    });
+    } as never);
     expect(charger.getState()).toMatchObject({
       charging: true,
       powerW: 3680,
