@@ -6,7 +6,7 @@
  * a megabyte back, and the daemon still obeys a plain command afterwards.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Cmd, SettingAction } from '../../src/evse-master/protocol/commands.js';
+import { SettingAction } from '../../src/evse-master/protocol/commands.js';
 import { COMMAND_KEYS, type CommandContext, parseCommand } from '../../src/homeassistant/commands.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import {
