@@ -1,0 +1,71 @@
+/**
+ * When a session opens, continues and closes, and why, from a charger's state alone: pure rules,
+ * the same for every kind of charger, so they read (and test) apart from the bookkeeping.
+ */
+import type { ChargerState } from '../core/charger.js';
+
+/** OCPP StopTransaction reasons (and similar words from other chargers) → our stop reasons. */
+const CHARGER_STOP_REASONS: Record<string, string> = {
+  evdisconnected: 'unplugged',
+  remote: 'remote',
+  local: 'local',
+  emergencystop: 'error',
+  powerloss: 'power_loss',
+  reboot: 'reboot',
+  hardreset: 'reboot',
+  softreset: 'reboot',
+  deauthorized: 'deauthorized',
+  unlockcommand: 'remote',
+  other: 'other',
+};
+
+/** `EVDisconnected` → `unplugged`; words we do not know → `other`. */
+export function stopReasonFromCharger(reason: string): string {
+  return CHARGER_STOP_REASONS[reason.toLowerCase().replace(/[^a-z]/g, '')] ?? 'other';
+}
+
+/** Energy flows, or (OCPP) a transaction is authorised with the car plugged in but not drawing yet. */
+export function shouldOpen(state: ChargerState, newChargerSessionId: string | null): boolean {
+  if (state.charging) return true;
+  return state.plugged && state.status === 'suspended' && newChargerSessionId !== null;
+}
+
+/** The charger is still in a session (drawing, or paused by the car or the charger). */
+export function isRunning(state: ChargerState): boolean {
+  return state.charging || (state.plugged && state.status === 'suspended');
+}
+
+export interface CloseContext {
+  /** A stop was asked for through chargebridge a moment ago. */
+  stopRequested: boolean;
+  /** What the charger said when it stopped (already mapped), if anything. */
+  chargerStopReason: string | null;
+}
+
+/** Why the open session ends with this state, or null while it goes on. */
+export function closeReason(state: ChargerState, context: CloseContext): string | null {
+  if (state.charging) return null;
+  if (!state.plugged) return 'unplugged';
+  if (state.status === 'suspended' || state.status === 'scheduled') return null;
+  if (state.status === 'error') return 'error';
+  if (context.stopRequested) return 'remote';
+  if (context.chargerStopReason !== null) return context.chargerStopReason;
+  return state.status === 'finished' ? 'finished' : 'stopped';
+}
+
+/**
+ * Where an old session ends and the charger's replacing one begins on the register: the new one's
+ * own energy counted back from the register, never before the old one's last reading.
+ */
+export function handoverMeterKwh(oldLastKwh: number, state: ChargerState, meterKwh: number): number {
+  const newEnergy = state.session?.energyKwh;
+  const start = typeof newEnergy === 'number' && newEnergy > 0 ? meterKwh - newEnergy : meterKwh;
+  return Math.min(meterKwh, Math.max(oldLastKwh, start));
+}
+
+/** The charger's own start time of its session, kept within [notBefore, now] (its clock may drift). */
+export function chargerStartedAt(state: ChargerState, notBefore: number, now: number): number {
+  const reported = state.session?.startedAt;
+  if (typeof reported !== 'number' || !Number.isFinite(reported)) return now;
+  return Math.min(now, Math.max(notBefore, reported));
+}
