@@ -13,6 +13,7 @@ import { createBs20Charger } from './evse-master/create.js';
 import type { SimulatedBs20 } from './evse-master/simulator/index.js';
 import { bridgeWill } from './homeassistant/bridge-publisher.js';
 import { HomeAssistantExtension } from './homeassistant/extension.js';
+import { type RunningHttpServer, startHttpServer } from './http/server.js';
 import type { Logger } from './log.js';
 import { BridgeApi } from './mqtt/bridge-api.js';
 import { MqttConnection } from './mqtt/connection.js';
@@ -33,6 +34,8 @@ export interface RunningDaemon {
   readonly mqttUrl: string;
   readonly embeddedBroker: EmbeddedBroker | null;
   readonly connection: MqttConnection;
+  /** The HTTP endpoint (health, metrics, export), null when `http.enabled` is off. */
+  readonly http: RunningHttpServer | null;
   /** Publish offline, close links, flush stores; bounded in time. */
   stop(): Promise<void>;
 }
@@ -42,6 +45,7 @@ const SUPPORT_URL = 'https://github.com/chargebridge/chargebridge';
 export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
   const { config } = deps.loaded;
   const clock = deps.clock ?? systemClock;
+  const startedAtMs = clock.now();
   const log = deps.logger;
   const stopSteps: Array<[string, () => Promise<void>]> = [];
 
@@ -125,6 +129,26 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
     const [haStep] = stopSteps.splice(haStop, 1);
     if (haStep) stopSteps.unshift(haStep);
 
+    // HTTP endpoint: last to start (health then sees a daemon that is up), first to stop.
+    // Session metrics/export and OCPP counters are optional providers of startHttpServer; pass
+    // them here once the session tracker and the OCPP server/client run in the daemon.
+    let http: RunningHttpServer | null = null;
+    if (config.http.enabled) {
+      const server = await startHttpServer({
+        host: config.http.host,
+        port: config.http.port,
+        token: config.http.token ?? '',
+        chargers,
+        mqtt: connection,
+        version: chargebridgeVersion(),
+        clock,
+        startedAtMs,
+        logger: log,
+      });
+      http = server;
+      stopSteps.unshift(['http', () => server.close()]);
+    }
+
     log.info(
       { chargers: chargers.map((c) => c.id), mqtt: redactUrl(url), embeddedBroker: embeddedBroker !== null },
       'chargebridge started',
@@ -136,6 +160,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
       mqttUrl: url,
       embeddedBroker,
       connection,
+      http,
       stop: () => runStopSteps(stopSteps, log),
     };
   } catch (err) {
