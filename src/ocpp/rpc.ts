@@ -363,6 +363,37 @@ export function handleRaw<A extends Ocpp16Action>(
   });
 }
 
+/** OCPP 2.0.1 framework codes ocpp-rpc uses for frames it cannot read, and their 1.6J equivalents. */
+const OCPP16_CODE_FOR: Record<string, string> = {
+  RpcFrameworkError: 'FormationViolation',
+  MessageTypeNotSupported: 'NotSupported',
+  FormatViolation: 'FormationViolation',
+  OccurenceConstraintViolation: 'OccurrenceConstraintViolation',
+};
+
+/**
+ * ocpp-rpc answers unreadable frames with 2.0.1 error codes (RpcFrameworkError,
+ * MessageTypeNotSupported) that 1.6J does not have, and with message id "-1" when the frame's type
+ * is unknown. Its `badMessage` event hands us the reply before it is sent: fix both in place for
+ * 1.6 connections.
+ */
+export function speakOcpp16Errors(client: RpcClient): void {
+  client.on('badMessage', ((info: { buffer?: Buffer | string; response?: unknown[] | null }) => {
+    const reply = info?.response;
+    if (client.protocol !== OCPP16_PROTOCOL || !Array.isArray(reply) || reply[0] !== 4) return;
+    const code = OCPP16_CODE_FOR[String(reply[2])];
+    if (code) reply[2] = code;
+    if (reply[1] === '-1') {
+      try {
+        const frame: unknown = JSON.parse(String(info.buffer));
+        if (Array.isArray(frame) && typeof frame[1] === 'string') reply[1] = frame[1];
+      } catch {
+        // Not JSON: there is no id to echo.
+      }
+    }
+  }) as never);
+}
+
 async function runHandler(action: string, options: HandleOptions, fn: () => unknown): Promise<unknown> {
   try {
     return await fn();

@@ -22,6 +22,7 @@ import {
   type RpcIssue,
   type RpcServer,
   type RpcServerClient,
+  speakOcpp16Errors,
 } from '../rpc.js';
 import { OCPP16_PROTOCOL } from '../types.js';
 import type { IdTagAuthorizer } from './authorizer.js';
@@ -264,6 +265,7 @@ export class OcppCentralSystem {
         this.events.emit('frame', { identity, outbound: m.outbound, message: m.message.toString() });
       }) as never);
     }
+    speakOcpp16Errors(client);
     client.on('badMessage', ((info: { error?: unknown }) => {
       this.log.warn(
         { identity, err: String(info?.error ?? 'unreadable frame') },
