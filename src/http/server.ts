@@ -3,7 +3,7 @@
  * `/sessions/export` with `Authorization: Bearer <token>`. GET and HEAD only; request bodies are
  * never read; every answer is bounded in size and time, and none repeats the token.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Charger } from '../core/charger.js';
 import { type Clock, systemClock } from '../core/clock.js';
@@ -11,6 +11,7 @@ import { type Logger, silentLogger } from '../log.js';
 import { type AuthResult, TokenCheck } from './auth.js';
 import { EXPORT_CONTENT_TYPES, exportFileName, parseExportQuery } from './export-query.js';
 import { healthReport } from './health.js';
+import { closeServer, listen } from './listen.js';
 import { collectMetrics } from './metrics.js';
 import { ProcessMetrics } from './process-metrics.js';
 import { PROMETHEUS_CONTENT_TYPE, renderExposition } from './prometheus.js';
@@ -20,6 +21,7 @@ import type {
   SessionExportProvider,
   SessionMetricsProvider,
 } from './providers.js';
+import { HttpError, json, type Reply, send } from './reply.js';
 
 export interface HttpServerOptions {
   /** Address to listen on; 127.0.0.1 keeps it to this machine. */
@@ -54,19 +56,10 @@ export interface RunningHttpServer {
 
 const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 const CLOSE_GRACE_MS = 1_000;
+const REFUSED_LOG_INTERVAL_MS = 60_000;
 const REALM = 'Bearer realm="chargebridge"';
 const ROUTES = ['/healthz', '/metrics', '/sessions/export'] as const;
 type Route = (typeof ROUTES)[number];
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   if (typeof options.token !== 'string' || options.token.length === 0) {
@@ -81,6 +74,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const processMetrics = options.processMetrics === false ? undefined : new ProcessMetrics();
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const uptimeS = () => Math.max(0, (clock.now() - startedAtMs) / 1000);
+  // Someone guessing tokens must not flood the log: one line a minute, with the count.
+  const refused = { count: 0, lastLogAt: Number.NEGATIVE_INFINITY };
 
   const routes: Record<Route, { needsToken: boolean; run: (url: URL) => Promise<Reply> }> = {
     '/healthz': {
@@ -202,7 +197,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       });
     }
     if (result === 'invalid') {
-      log.warn({ path: url.pathname, from: req.socket.remoteAddress }, 'request with a wrong token refused');
+      refused.count++;
+      if (clock.now() - refused.lastLogAt >= REFUSED_LOG_INTERVAL_MS) {
+        log.warn(
+          { path: url.pathname, from: req.socket.remoteAddress, refused: refused.count },
+          'request with a wrong token refused',
+        );
+        refused.lastLogAt = clock.now();
+        refused.count = 0;
+      }
       throw new HttpError(401, 'the token is not valid', {
         'WWW-Authenticate': `${REALM}, error="invalid_token"`,
       });
@@ -221,72 +224,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     port: address.port,
     host: options.host,
     close() {
-      closing ??= shutdown(server, processMetrics);
+      closing ??= (async () => {
+        processMetrics?.stop();
+        await closeServer(server, CLOSE_GRACE_MS);
+      })();
       return closing;
     },
   };
-}
-
-interface Reply {
-  status: number;
-  contentType: string;
-  body: string;
-  headers?: Record<string, string>;
-}
-
-function json(status: number, value: unknown): Reply {
-  return { status, contentType: 'application/json; charset=utf-8', body: `${JSON.stringify(value)}\n` };
-}
-
-function send(res: ServerResponse, reply: Reply, maxBytes: number): void {
-  let { status, body } = reply;
-  let bytes = Buffer.from(body, 'utf8');
-  let contentType = reply.contentType;
-  if (bytes.length > maxBytes) {
-    ({ status, contentType, body } = json(500, { error: 'the answer is too large to send' }));
-    bytes = Buffer.from(body, 'utf8');
-  }
-  res.statusCode = status;
-  res.setHeader('Content-Type', contentType);
-  res.setHeader('Content-Length', bytes.length);
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
-  res.end(bytes);
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      server.off('listening', onListening);
-      const why =
-        err.code === 'EADDRINUSE'
-          ? 'the port is already in use (another chargebridge or service?); change http.port'
-          : err.code === 'EACCES'
-            ? 'permission denied (ports below 1024 need privileges); change http.port'
-            : err.code === 'EADDRNOTAVAIL'
-              ? 'this machine has no such address; change http.host'
-              : err.message;
-      reject(new Error(`http: cannot listen on ${host}:${port}: ${why}`));
-    };
-    const onListening = () => {
-      server.off('error', onError);
-      resolve();
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen(port, host);
-  });
-}
-
-async function shutdown(server: Server, processMetrics: ProcessMetrics | undefined): Promise<void> {
-  processMetrics?.stop();
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  const grace = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
-  grace.unref();
-  await closed;
-  clearTimeout(grace);
 }
 
 /** The path without the query string, which could hold anything (even a token) and is not logged. */
