@@ -80,6 +80,7 @@ export class UpstreamConnection {
   private registrationState: Registration = 'none';
   private acceptedOnce = false;
   private bootInFlight = false;
+  private bootSettled: Promise<void> = Promise.resolve();
   private heartbeatIntervalS = 0;
   private lastOutboundAt = 0;
 
@@ -139,11 +140,19 @@ export class UpstreamConnection {
     if (!client || client.state !== RpcState.OPEN || this.bootInFlight) return;
     this.bootInFlight = true;
     this.o.clock.clearTimeout(this.bootTimer);
-    void this.request('BootNotification', this.o.bootRequest(), { allowUnregistered: true })
+    this.bootSettled = this.request('BootNotification', this.o.bootRequest(), { allowUnregistered: true })
       .then((outcome) => this.onBootAnswer(client, outcome))
       .finally(() => {
         this.bootInFlight = false;
       });
+  }
+
+  /**
+   * Resolves once no BootNotification is waiting for its answer. A central-system call that
+   * arrives in the same chunk as the boot answer waits for it, so a Rejected boot stays silent.
+   */
+  whenBootSettled(): Promise<void> {
+    return this.bootSettled;
   }
 
   setHeartbeatInterval(seconds: number): void {

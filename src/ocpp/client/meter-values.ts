@@ -74,8 +74,11 @@ export function sampleMeterValue(
         });
         break;
       case 'Temperature':
-        if (state.temperatureInnerC !== null)
-          add(state.temperatureInnerC, measurand, 'Celsius', { location: 'Body' });
+        // "Celcius": the original OCA 1.6 JSON schema knows only this spelling (voltbras and ocpp-ts
+        // refuse "Celsius", which the errata added); every 1.6 schema accepts it.
+        if (state.temperatureInnerC !== null) {
+          add(state.temperatureInnerC, measurand, 'Celcius', { location: 'Body' });
+        }
         break;
       case 'Current.Offered':
         if (input.offeredCurrentA !== null) add(input.offeredCurrentA, measurand, 'A');

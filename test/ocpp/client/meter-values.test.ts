@@ -45,7 +45,7 @@ describe('sampleMeterValue', () => {
       ['Voltage', 'L1-N', '230.1', 'V'],
       ['Voltage', 'L2-N', '229.87', 'V'],
       ['Voltage', 'L3-N', '231', 'V'],
-      ['Temperature', '', '41.25', 'Celsius'],
+      ['Temperature', '', '41.25', 'Celcius'],
       ['Current.Offered', '', '16', 'A'],
       ['Power.Offered', '', '11040', 'W'],
     ]);

@@ -1,0 +1,409 @@
+/**
+ * One BS20 (any core Charger) presented upstream as an OCPP 1.6J charge point with one connector.
+ * Wires the parts together: connection (socket, boot, heartbeat), offline queue (transaction
+ * messages), transaction tracker, current control (charging profiles), remote control, config
+ * keys; and sends StatusNotification whenever the mapped status changes.
+ */
+import { join } from 'node:path';
+import type { Charger } from '../../core/charger.js';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../log.js';
+import { DurableJsonFile } from '../../sessions/durable-adapter.js';
+import type { IdTagInfo, MeterValue, RequestOf, ResponseOf } from '../types.js';
+import { ocppTimestamp } from '../types.js';
+import { ConfigurationKeys, defaultKeyValues, type StoredKeys, storedKeysSchema } from './config-keys.js';
+import { basicAuthPassword, type Credentials, UpstreamConnection } from './connection.js';
+import { attachCsmsHandlers } from './csms-handlers.js';
+import { CurrentControl, type StoredProfiles, storedProfilesSchema } from './current-control.js';
+import { type Journal, journalSchema, OfflineQueue } from './offline-queue.js';
+import { RemoteControl } from './remote-control.js';
+import { type ConnectorStatus, chargePointStatus, connectorStatus, sameStatus } from './status-mapper.js';
+import { TransactionTracker } from './transactions.js';
+
+export interface OcppUpstreamSettings {
+  /** ws:// or wss:// address of the central system, without the station id. */
+  url: string;
+  stationId: string;
+  securityProfile: 0 | 1 | 2;
+  /** Basic-auth password (the AuthorizationKey as the central system shows it). */
+  password: string | undefined;
+  passwordEncoding: 'auto' | 'hex' | 'text';
+  tls: { ca?: Buffer; rejectUnauthorized: boolean } | undefined;
+  /** idTag of sessions started without one. */
+  idTag: string;
+  meterValueSampleIntervalS: number;
+  heartbeatIntervalS: number;
+  pingIntervalS: number;
+  callTimeoutS: number;
+  reconnectMaxDelayS: number;
+}
+
+export interface ChargePointBridgeOptions {
+  charger: Charger;
+  settings: OcppUpstreamSettings;
+  /** Queue, settings and profiles live in `<dataDir>/ocpp-upstream/`. */
+  dataDir: string;
+  clock: Clock;
+  logger: Logger;
+  /** First reconnect delay (doubles up to reconnectMaxDelayS). */
+  reconnectInitialMs?: number;
+  /** Every frame on the wire (tests validate them). */
+  onFrame?: (message: string, outbound: boolean) => void;
+}
+
+export class ChargePointBridge {
+  readonly charger: Charger;
+  readonly connection: UpstreamConnection;
+  readonly queue: OfflineQueue;
+  readonly tracker: TransactionTracker;
+  readonly current: CurrentControl;
+  readonly remote: RemoteControl;
+  readonly keys: ConfigurationKeys;
+  private readonly o: ChargePointBridgeOptions;
+  private readonly log: Logger;
+  private readonly settingsFile: DurableJsonFile<StoredKeys>;
+  private lastSent = new Map<number, ConnectorStatus>();
+  private statusChain: Promise<unknown> = Promise.resolve();
+  private readonly unsubscribe: Array<() => void> = [];
+
+  /** Reads the files from disk, then builds the bridge (not started). */
+  static async open(options: ChargePointBridgeOptions): Promise<ChargePointBridge> {
+    const dir = join(options.dataDir, 'ocpp-upstream');
+    const id = options.charger.id;
+    const common = { clock: options.clock, logger: options.logger };
+    const settingsFile = new DurableJsonFile<StoredKeys>({
+      path: join(dir, `${id}.settings.json`),
+      schema: storedKeysSchema,
+      ...common,
+    });
+    const journalFile = new DurableJsonFile<Journal>({
+      path: join(dir, `${id}.queue.json`),
+      schema: journalSchema,
+      ...common,
+    });
+    const profilesFile = new DurableJsonFile<StoredProfiles>({
+      path: join(dir, `${id}.profiles.json`),
+      schema: storedProfilesSchema,
+      ...common,
+    });
+    const bridge = new ChargePointBridge(
+      options,
+      settingsFile,
+      await settingsFile.read(),
+      journalFile,
+      profilesFile,
+    );
+    await bridge.queue.load();
+    await bridge.current.load();
+    return bridge;
+  }
+
+  private constructor(
+    options: ChargePointBridgeOptions,
+    settingsFile: DurableJsonFile<StoredKeys>,
+    storedKeys: StoredKeys | null,
+    journalFile: DurableJsonFile<Journal>,
+    profilesFile: DurableJsonFile<StoredProfiles>,
+  ) {
+    this.o = options;
+    const { charger, settings, clock } = options;
+    this.charger = charger;
+    this.log = options.logger.child({ charger: charger.id, ocpp: settings.stationId });
+    this.settingsFile = settingsFile;
+    const defaults = defaultKeyValues({
+      meterValueSampleIntervalS: settings.meterValueSampleIntervalS,
+      heartbeatIntervalS: settings.heartbeatIntervalS,
+      webSocketPingIntervalS: settings.pingIntervalS,
+      securityProfile: settings.securityProfile,
+    });
+    defaults.AuthorizationKey = settings.password ?? '';
+    this.keys = new ConfigurationKeys(defaults, storedKeys, {
+      maxSecurityProfile: /^wss:/i.test(settings.url) ? 2 : 1,
+      hasConfiguredPassword: settings.password !== undefined,
+    });
+    const log = this.log;
+    this.connection = new UpstreamConnection({
+      url: settings.url,
+      stationId: settings.stationId,
+      credentials: () => this.credentials(),
+      tls: settings.tls,
+      bootRequest: () => this.bootRequest(),
+      attachHandlers: (client) =>
+        attachCsmsHandlers(client, {
+          remote: this.remote,
+          current: this.current,
+          getConfiguration: (r) => this.keys.list(r.key),
+          changeConfiguration: (r) => this.changeConfiguration(r),
+          triggerMessage: (r) => this.triggerMessage(r),
+          silenced: () => this.connection.registration === 'Rejected',
+          bootSettled: () => this.connection.whenBootSettled(),
+          logger: log,
+        }),
+      clock,
+      logger: log,
+      callTimeoutMs: settings.callTimeoutS * 1000,
+      pingIntervalS: () => this.keys.getInt('WebSocketPingInterval'),
+      reconnectInitialMs: options.reconnectInitialMs ?? 2000,
+      reconnectMaxMs: settings.reconnectMaxDelayS * 1000,
+      onFrame: options.onFrame,
+    });
+    this.queue = new OfflineQueue({
+      file: journalFile,
+      sender: {
+        ready: () => this.connection.ready,
+        send: (action, payload) => this.connection.request(action, payload as never),
+      },
+      clock,
+      logger: log,
+      retryPolicy: () => ({
+        attempts: this.keys.getInt('TransactionMessageAttempts'),
+        intervalS: this.keys.getInt('TransactionMessageRetryInterval'),
+      }),
+      onStartAnswered: (txRef, response) => this.tracker.onStartAnswered(txRef, response),
+    });
+    this.tracker = new TransactionTracker({
+      charger,
+      queue: this.queue,
+      keys: this.keys,
+      clock,
+      logger: log,
+      defaultIdTag: settings.idTag,
+      offeredCurrentA: () => this.current.offeredCurrentA(),
+      sendUnqueued: (meterValue) => void this.sendMeterValue(meterValue, null, false),
+    });
+    this.current = new CurrentControl({
+      charger,
+      tracker: this.tracker,
+      keys: this.keys,
+      file: profilesFile,
+      clock,
+      logger: log,
+      onChange: () => this.refreshStatus(),
+    });
+    this.remote = new RemoteControl({
+      charger,
+      tracker: this.tracker,
+      current: this.current,
+      keys: this.keys,
+      clock,
+      logger: log,
+      authorize: (idTag) => this.authorize(idTag),
+      saveSettings: () => this.saveSettings(),
+      reboot: () => {
+        this.connection.rebootNeeded();
+        this.connection.reconnectNow('Reset');
+      },
+      onChange: () => this.refreshStatus(),
+      afterReply: (work) => this.afterReply(work),
+    });
+  }
+
+  start(): void {
+    // The tracker listens first, so a status computed on a state change already knows the transaction.
+    this.tracker.start();
+    this.current.start();
+    this.remote.start();
+    const { charger, connection } = this;
+    this.unsubscribe.push(
+      charger.events.on('state', () => this.refreshStatus()),
+      this.tracker.events.on('changed', () => this.refreshStatus()),
+      connection.events.on('registration', (status, intervalS) => {
+        if (status !== 'Accepted' || intervalS <= 0) return;
+        if (this.keys.change('HeartbeatInterval', String(intervalS)).result === 'Accepted')
+          this.saveSettings();
+      }),
+      connection.events.on('ready', (booted) => this.onReady(booted)),
+    );
+    connection.setHeartbeatInterval(this.keys.getInt('HeartbeatInterval'));
+    connection.start();
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.unsubscribe.splice(0)) off();
+    this.remote.stop();
+    await this.current.stop();
+    this.tracker.stop();
+    await this.connection.stop();
+    await this.queue.close();
+    await this.settingsFile.write(this.keys.toStored()).catch(() => undefined);
+  }
+
+  /** Connector 0 or 1 status as it would be sent now. */
+  statusOf(connectorId: 0 | 1): ConnectorStatus {
+    const state = this.charger.getState();
+    const operative = this.keys.operative;
+    if (connectorId === 0) return chargePointStatus(state, { operative });
+    return connectorStatus(state, {
+      operative,
+      transactionOpen: this.tracker.open !== null,
+      pausedByEvse: this.tracker.paused,
+      awaitingStart: this.tracker.awaitingStart,
+    });
+  }
+
+  // ---- upstream messages ----------------------------------------------------------------------
+
+  private onReady(booted: boolean): void {
+    this.lastSent.clear();
+    this.sendStatus(0, true);
+    this.sendStatus(1, true);
+    if (booted) this.chain(() => this.connection.request('Heartbeat', {}));
+    this.chain(async () => this.queue.kick());
+  }
+
+  private refreshStatus(): void {
+    if (!this.connection.ready) return;
+    for (const connectorId of [0, 1] as const) this.sendStatus(connectorId, false);
+  }
+
+  /** Queued behind earlier status messages so they arrive in the order they happened. */
+  private sendStatus(connectorId: 0 | 1, always: boolean, allowUnregistered = false): void {
+    const status = this.statusOf(connectorId);
+    if (!always && sameStatus(this.lastSent.get(connectorId) ?? null, status)) return;
+    this.lastSent.set(connectorId, status);
+    const request: RequestOf<'StatusNotification'> = {
+      connectorId,
+      status: status.status,
+      errorCode: status.errorCode,
+      timestamp: ocppTimestamp(this.o.clock.now()),
+    };
+    if (status.info !== undefined) request.info = status.info;
+    if (status.vendorErrorCode !== undefined) request.vendorErrorCode = status.vendorErrorCode;
+    this.chain(async () => {
+      const outcome = await this.connection.request('StatusNotification', request, { allowUnregistered });
+      // Not delivered: send it again at the next ready (status is never queued).
+      if (!outcome.ok && this.lastSent.get(connectorId) === status) this.lastSent.delete(connectorId);
+    });
+  }
+
+  private chain(step: () => Promise<unknown>): void {
+    this.statusChain = this.statusChain
+      .then(step)
+      .catch((err: unknown) =>
+        this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'upstream message failed'),
+      );
+  }
+
+  private async sendMeterValue(
+    meterValue: MeterValue,
+    transactionId: number | null,
+    allowUnregistered: boolean,
+  ) {
+    const request: RequestOf<'MeterValues'> = { connectorId: 1, meterValue: [meterValue] };
+    if (transactionId !== null) request.transactionId = transactionId;
+    if (!allowUnregistered && !this.connection.ready) return;
+    await this.connection.request('MeterValues', request, { allowUnregistered });
+  }
+
+  private async authorize(idTag: string): Promise<IdTagInfo | null> {
+    const outcome = await this.connection.request('Authorize', { idTag });
+    return outcome.ok ? outcome.response.idTagInfo : null;
+  }
+
+  private bootRequest(): RequestOf<'BootNotification'> {
+    const info = this.charger.getInfo();
+    const request: RequestOf<'BootNotification'> = {
+      chargePointVendor: clip(info.manufacturer || 'Besen', 20),
+      chargePointModel: clip(info.model || 'BS20', 20),
+    };
+    if (info.serialNumber) {
+      request.chargePointSerialNumber = clip(info.serialNumber, 25);
+      request.chargeBoxSerialNumber = clip(info.serialNumber, 25);
+    }
+    if (info.firmwareVersion) request.firmwareVersion = clip(info.firmwareVersion, 50);
+    return request;
+  }
+
+  private credentials(): Credentials {
+    if (this.keys.getInt('SecurityProfile') === 0) return { password: null };
+    const key = this.keys.get('AuthorizationKey');
+    return { password: key === '' ? null : basicAuthPassword(key, this.o.settings.passwordEncoding) };
+  }
+
+  // ---- central system requests ----------------------------------------------------------------
+
+  private changeConfiguration(request: RequestOf<'ChangeConfiguration'>): ResponseOf<'ChangeConfiguration'> {
+    const { result, key, reason } = this.keys.change(request.key, request.value);
+    if (result !== 'Accepted') {
+      this.log.info({ key: request.key, result, reason }, 'configuration change refused');
+      return { status: result };
+    }
+    this.saveSettings();
+    switch (key) {
+      case 'HeartbeatInterval':
+        this.connection.setHeartbeatInterval(this.keys.getInt('HeartbeatInterval'));
+        break;
+      case 'MeterValueSampleInterval':
+      case 'ClockAlignedDataInterval':
+        this.tracker.intervalsChanged();
+        break;
+      case 'WebSocketPingInterval':
+        this.connection.applyPingInterval();
+        break;
+      case 'AuthorizationKey':
+      case 'SecurityProfile':
+        // New credentials take effect on a new connection, after this answer (TC_073).
+        this.afterReply(() => this.connection.reconnectNow(`${key} changed`));
+        break;
+    }
+    return { status: 'Accepted' };
+  }
+
+  private triggerMessage(request: RequestOf<'TriggerMessage'>): ResponseOf<'TriggerMessage'> {
+    const connectorId = request.connectorId;
+    if (connectorId !== undefined && connectorId !== 0 && connectorId !== 1) return { status: 'Rejected' };
+    const anyTime = { allowUnregistered: true };
+    switch (request.requestedMessage) {
+      case 'BootNotification':
+        this.afterReply(() => this.connection.boot());
+        break;
+      case 'Heartbeat':
+        this.afterReply(() => void this.connection.request('Heartbeat', {}, anyTime));
+        break;
+      case 'StatusNotification':
+        this.afterReply(() => {
+          for (const c of [0, 1] as const)
+            if (connectorId === undefined || connectorId === c) this.sendStatus(c, true, true);
+        });
+        break;
+      case 'MeterValues':
+        this.afterReply(() => {
+          const { meterValue, transactionId } = this.tracker.triggeredSample();
+          return this.sendMeterValue(meterValue, transactionId, true);
+        });
+        break;
+      default:
+        return { status: 'NotImplemented' };
+    }
+    return { status: 'Accepted' };
+  }
+
+  /** Runs after the current handler's answer has been written to the socket. */
+  private afterReply(work: () => Promise<void> | void): void {
+    setImmediate(() => {
+      Promise.resolve()
+        .then(work)
+        .catch((err: unknown) =>
+          this.log.warn(
+            { err: err instanceof Error ? err.message : String(err) },
+            'follow-up of a central system call failed',
+          ),
+        );
+    });
+  }
+
+  private saveSettings(): void {
+    void this.settingsFile
+      .write(this.keys.toStored())
+      .catch((err: unknown) =>
+        this.log.error(
+          { err: err instanceof Error ? err.message : String(err) },
+          'cannot save OCPP settings',
+        ),
+      );
+  }
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? text.slice(0, max) : text;
+}
