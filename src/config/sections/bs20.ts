@@ -15,6 +15,7 @@ import {
   text,
   wholeNumber,
 } from '../fields.js';
+import { ocppUpstreamSection } from './ocpp-upstream.js';
 
 export const BS20_FACTORY_PIN = '123456';
 export const MAX_CURRENT_RANGE_A = { min: 6, max: 80 } as const;
@@ -91,6 +92,7 @@ const bs20Fields = z.strictObject({
   stale_after_s: wholeNumber(5, 3600, 'seconds').default(35),
   reconnect_max_delay_s: wholeNumber(1, 3600, 'seconds').default(60),
   simulator: simulatorSection.optional(),
+  ocpp_upstream: ocppUpstreamSection.optional(),
 });
 
 type Bs20Fields = z.output<typeof bs20Fields>;
@@ -129,6 +131,11 @@ function finishBs20(charger: Bs20Fields) {
     type: charger.type,
     address: charger.address,
     ble_name: charger.ble_name,
+    // The station id defaults to the charger's id.
+    ocpp_upstream: charger.ocpp_upstream && {
+      ...charger.ocpp_upstream,
+      station_id: charger.ocpp_upstream.station_id ?? charger.id,
+    },
   };
   const tuning = {
     phases: charger.phases,
