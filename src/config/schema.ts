@@ -18,6 +18,7 @@ import { chargersSection } from './sections/chargers.js';
 import { homeAssistantSection } from './sections/homeassistant.js';
 import { httpSection } from './sections/http.js';
 import { mqttSection } from './sections/mqtt.js';
+import { ocppServerSection } from './sections/ocpp-server.js';
 import { tariffSection } from './sections/tariff.js';
 import { usersSection } from './sections/users.js';
 
@@ -41,6 +42,7 @@ export function createConfigSchema(ctx: SchemaContext) {
       users: usersSection,
       tariff: tariffSection,
       http: httpSection,
+      ocpp_server: ocppServerSection(ctx),
     },
     { error: 'must be a mapping of keys such as mqtt: and chargers:' },
   );
@@ -69,3 +71,5 @@ export type UserConfigEntry = ChargebridgeConfig['users'][number];
 /** Undefined when the file has no `tariff:` (no costs). */
 export type TariffConfig = NonNullable<ChargebridgeConfig['tariff']>;
 export type HttpConfig = ChargebridgeConfig['http'];
+export type OcppServerConfig = ChargebridgeConfig['ocppServer'];
+export type OcppStationConfigEntry = OcppServerConfig['stations'][number];

@@ -11,7 +11,7 @@ describe('unknown keys', () => {
 
   it('suggest the snake_case spelling for camelCase and truncated keys', () => {
     expect(problems('logLevel: info\nhomeassistant:\n  discovery: ha\n')).toEqual([
-      'logLevel: unknown key (did you mean "log_level"?); allowed here: data_dir, log_level, timezone, mqtt, homeassistant, ble, chargers, users, tariff, http',
+      'logLevel: unknown key (did you mean "log_level"?); allowed here: data_dir, log_level, timezone, mqtt, homeassistant, ble, chargers, users, tariff, http, ocpp_server',
       'homeassistant.discovery: unknown key (did you mean "discovery_prefix"?); allowed here: enabled, discovery_prefix, status_topic, expire_after_s, device_triggers, scheduled_start_entity',
     ]);
   });
