@@ -85,8 +85,8 @@ describe('ocpp_server config section', () => {
       'ocpp_server.stations[2].identity: "a" is already used by stations[0]; one station, one entry',
     ]);
     expect(messages('ocpp_server:\n  unknown_stations: allow\n  path: ocpp\n')).toEqual([
-      'ocpp_server.path: must be a URL path starting with "/", e.g. /ocpp',
-      'ocpp_server.unknown_stations: must be one of: reject, pending, accept',
+      'ocpp_server.unknown_stations: must be one of: reject, pending, accept; got "allow"',
+      'ocpp_server.path: must be a URL path starting with "/", e.g. /ocpp; got "ocpp"',
     ]);
   });
 });
