@@ -18,6 +18,7 @@ import type { Logger } from './log.js';
 import { BridgeApi } from './mqtt/bridge-api.js';
 import { MqttConnection } from './mqtt/connection.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './mqtt/embedded-broker.js';
+import { startChargePointBridges } from './ocpp/client/start.js';
 
 export interface DaemonDeps {
   loaded: LoadedConfig;
@@ -123,6 +124,18 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
     for (const charger of chargers) {
       await charger.open();
       stopSteps.unshift([`charger ${charger.id}`, () => charger.close()]);
+    }
+    // OCPP upstream: each BS20 with `ocpp_upstream` appears to its central system as a charge point.
+    // Started after the links open (the boot names the charger), stopped before they close.
+    const ocppBridges = await startChargePointBridges({
+      config,
+      configPath: deps.loaded.path,
+      chargers,
+      clock,
+      logger: log,
+    });
+    for (const bridge of ocppBridges) {
+      stopSteps.unshift([`ocpp upstream ${bridge.charger.id}`, () => bridge.stop()]);
     }
     // Home Assistant must say offline before the links close, so it runs first on stop.
     const haStop = stopSteps.findIndex(([name]) => name === 'home assistant');

@@ -20,6 +20,9 @@ import { RemoteControl } from './remote-control.js';
 import { type ConnectorStatus, chargePointStatus, connectorStatus, sameStatus } from './status-mapper.js';
 import { TransactionTracker } from './transactions.js';
 
+/** Longest wait for the BS20's login before the first boot goes out anyway. */
+const WAIT_FOR_CHARGER_MS = 20_000;
+
 export interface OcppUpstreamSettings {
   /** ws:// or wss:// address of the central system, without the station id. */
   url: string;
@@ -215,7 +218,33 @@ export class ChargePointBridge {
       connection.events.on('ready', (booted) => this.onReady(booted)),
     );
     connection.setHeartbeatInterval(this.keys.getInt('HeartbeatInterval'));
-    connection.start();
+    this.connectWhenChargerKnown();
+  }
+
+  /**
+   * The boot names the charger (serial, firmware): give the BLE login a little time first, but
+   * never wait for it (a charger out of range still shows up upstream, as Unavailable).
+   */
+  private connectWhenChargerKnown(): void {
+    const { charger, connection } = this;
+    const known = () => charger.getState().link === 'online' && charger.getInfo().firmwareVersion !== null;
+    if (known()) {
+      connection.start();
+      return;
+    }
+    const go = () => {
+      off();
+      this.o.clock.clearTimeout(timer);
+      connection.start();
+    };
+    const off = charger.events.on('state', () => {
+      if (known()) go();
+    });
+    const timer = this.o.clock.setTimeout(go, WAIT_FOR_CHARGER_MS);
+    this.unsubscribe.push(() => {
+      off();
+      this.o.clock.clearTimeout(timer);
+    });
   }
 
   async stop(): Promise<void> {
