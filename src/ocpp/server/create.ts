@@ -1,0 +1,83 @@
+/**
+ * Builds the central system from the `ocpp_server` config: the transaction ledger in the data
+ * directory, the idTag authorizer over the configured users, the TLS files, and one station per
+ * entry. The daemon adds `chargers()` to its list before Home Assistant starts.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { OcppServerConfig } from '../../config/schema.js';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../log.js';
+import { type UserConfig, UserDirectory } from '../../sessions/users.js';
+import { createUserAuthorizer } from './authorizer.js';
+import { OcppCentralSystem } from './central-system.js';
+import { connectorChargerId, type StationConfig } from './station-config.js';
+import { TransactionLedger } from './transactions.js';
+
+export interface CentralSystemBuildDeps {
+  config: OcppServerConfig;
+  users: readonly UserConfig[];
+  dataDir: string;
+  /** Ids already taken by other chargers (a clash is a configuration error naming both). */
+  takenIds: readonly string[];
+  clock: Clock;
+  logger: Logger;
+}
+
+export const LEDGER_FILE = 'ocpp-transactions.json';
+
+export function stationConfigs(config: OcppServerConfig): StationConfig[] {
+  return config.stations.map((s) => ({
+    id: s.id,
+    identity: s.identity,
+    name: s.name,
+    password: s.password ?? null,
+    maxCurrentA: s.maxCurrent,
+    phases: s.phases ?? null,
+    connectors: s.connectors,
+    pingIntervalS: s.pingIntervalS ?? null,
+  }));
+}
+
+export async function createCentralSystem(deps: CentralSystemBuildDeps): Promise<OcppCentralSystem> {
+  const { config, clock, logger } = deps;
+  const stations = stationConfigs(config);
+  const taken = new Set(deps.takenIds);
+  for (const station of stations) {
+    for (let n = 1; n <= station.connectors; n++) {
+      const id = connectorChargerId(station.id, n);
+      if (taken.has(id)) {
+        throw new Error(
+          `ocpp_server.stations: the charger id '${id}' is also used in chargers:; give the station another id`,
+        );
+      }
+    }
+  }
+  const ledger = await TransactionLedger.open({ path: path.join(deps.dataDir, LEDGER_FILE), clock, logger });
+  const directory = new UserDirectory(deps.users);
+  const tls =
+    config.securityProfile === 2 && config.tls
+      ? { cert: await readFile(config.tls.cert), key: await readFile(config.tls.key) }
+      : undefined;
+  return new OcppCentralSystem({
+    host: config.host,
+    port: config.port,
+    path: config.path,
+    securityProfile: config.securityProfile,
+    ...(tls ? { tls } : {}),
+    unknownStations: config.unknownStations,
+    stations,
+    heartbeatIntervalS: config.heartbeatIntervalS,
+    pingIntervalS: config.pingIntervalS,
+    callTimeoutS: config.callTimeoutS,
+    ledger,
+    authorizer: createUserAuthorizer({
+      users: deps.users,
+      defaultIdTag: config.defaultIdTag,
+      acceptUnknown: config.acceptUnknownIdTags,
+      resolveUser: (field) => directory.userForChargerId(field),
+    }),
+    clock,
+    logger,
+  });
+}
