@@ -19,6 +19,8 @@ import { BridgeApi } from './mqtt/bridge-api.js';
 import { MqttConnection } from './mqtt/connection.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './mqtt/embedded-broker.js';
 import { startChargePointBridges } from './ocpp/client/start.js';
+import type { OcppCentralSystem } from './ocpp/server/central-system.js';
+import { createCentralSystem } from './ocpp/server/create.js';
 
 export interface DaemonDeps {
   loaded: LoadedConfig;
@@ -37,6 +39,8 @@ export interface RunningDaemon {
   readonly connection: MqttConnection;
   /** The HTTP endpoint (health, metrics, export), null when `http.enabled` is off. */
   readonly http: RunningHttpServer | null;
+  /** The OCPP central system, null when `ocpp_server.enabled` is off. */
+  readonly ocppServer: OcppCentralSystem | null;
   /** Publish offline, close links, flush stores; bounded in time. */
   stop(): Promise<void>;
 }
@@ -72,6 +76,20 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
         stopSteps.unshift([`simulator ${entry.id}`, async () => sim.close()]);
       }
     }
+
+    // OCPP central system: each configured station is a charger from the start (offline until it
+    // connects), so Home Assistant and the session tracker know it; the server listens further down.
+    const ocppServer = config.ocppServer.enabled
+      ? await createCentralSystem({
+          config: config.ocppServer,
+          users: config.users,
+          dataDir: config.dataDir,
+          takenIds: chargers.map((c) => c.id),
+          clock,
+          logger: log,
+        })
+      : null;
+    if (ocppServer) chargers.push(...ocppServer.chargers());
 
     const connection = new MqttConnection({
       url,
@@ -137,6 +155,11 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
     for (const bridge of ocppBridges) {
       stopSteps.unshift([`ocpp upstream ${bridge.charger.id}`, () => bridge.stop()]);
     }
+    // OCPP central system: listens once sessions and Home Assistant follow its stations.
+    if (ocppServer) {
+      await ocppServer.start();
+      stopSteps.unshift(['ocpp server', () => ocppServer.stop()]);
+    }
     // Home Assistant must say offline before the links close, so it runs first on stop.
     const haStop = stopSteps.findIndex(([name]) => name === 'home assistant');
     const [haStep] = stopSteps.splice(haStop, 1);
@@ -174,6 +197,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
       embeddedBroker,
       connection,
       http,
+      ocppServer,
       stop: () => runStopSteps(stopSteps, log),
     };
   } catch (err) {
