@@ -7,8 +7,9 @@ import { daemonBench } from './daemon.bench.js';
 import { decodeBench } from './decode.bench.js';
 import { latencyBench } from './latency.bench.js';
 import { type Bench, machineLine, renderTable } from './report.js';
+import { sessionsBench } from './sessions.bench.js';
 
-const ALL: Bench[] = [decodeBench, latencyBench, daemonBench];
+const ALL: Bench[] = [decodeBench, latencyBench, daemonBench, sessionsBench];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

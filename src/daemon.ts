@@ -21,6 +21,7 @@ import { type EmbeddedBroker, startEmbeddedBroker } from './mqtt/embedded-broker
 import { startChargePointBridges } from './ocpp/client/start.js';
 import type { OcppCentralSystem } from './ocpp/server/central-system.js';
 import { createCentralSystem } from './ocpp/server/create.js';
+import { openSessionService } from './sessions/service.js';
 
 export interface DaemonDeps {
   loaded: LoadedConfig;
@@ -105,6 +106,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
     stopSteps.unshift(['mqtt connection', () => connection.close()]);
 
     const bridgeApi = new BridgeApi({ connection, baseTopic: config.mqtt.baseTopic, logger: log });
+    const sessions = await openSessionService({ config, chargers, bridgeApi, clock, logger: log });
     const homeAssistant = new HomeAssistantExtension({
       connection,
       bridgeApi,
@@ -127,6 +129,9 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
         ...(snakifyKeys(redactConfig(config, deps.loaded.secretValues)) as Record<string, unknown>),
         demo: deps.loaded.isDemo,
       }),
+      sessionFeatures: (id) => sessions.sessionFeatures(id),
+      stateExtras: (id) => sessions.stateExtras(id),
+      sessionHooks: (id) => sessions.sessionHooks(id),
       onRestartRequest: deps.onRestartRequest,
       getLogLevel: () => log.level,
       setLogLevel: (level) => {
@@ -139,6 +144,12 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
     await connectOrWarn(connection, log);
     await homeAssistant.start();
     stopSteps.unshift(['home assistant', () => homeAssistant.stop()]);
+    sessions.onChanged((id) => homeAssistant.refreshState(id));
+    sessions.onSessionEvent((e) => void homeAssistant.publishSessionEvent(e.chargerId, e.type, e.at, e.data));
+    // Before the links open, so the first state a charger reports is already followed; stopped after
+    // the links close, so the open session is saved with its last meter reading.
+    sessions.start();
+    stopSteps.unshift(['sessions', () => sessions.stop()]);
     for (const charger of chargers) {
       await charger.open();
       stopSteps.unshift([`charger ${charger.id}`, () => charger.close()]);
@@ -166,8 +177,6 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
     if (haStep) stopSteps.unshift(haStep);
 
     // HTTP endpoint: last to start (health then sees a daemon that is up), first to stop.
-    // Session metrics/export and OCPP counters are optional providers of startHttpServer; pass
-    // them here once the session tracker and the OCPP server/client run in the daemon.
     let http: RunningHttpServer | null = null;
     if (config.http.enabled) {
       const server = await startHttpServer({
@@ -176,6 +185,8 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
         token: config.http.token ?? '',
         chargers,
         mqtt: connection,
+        sessions: sessions.metrics,
+        sessionExport: sessions.export,
         version: chargebridgeVersion(),
         clock,
         startedAtMs,

@@ -11,7 +11,7 @@ import { isRestartable } from './command-runner.js';
 import { buildChargerDiscovery, type DiscoveryMessage, type OriginInfo } from './discovery.js';
 import { commandKeysFor } from './entities.js';
 import type { EntityOptions } from './entity-types.js';
-import { NextSession } from './next-session.js';
+import { NextSession, type SessionHooks } from './next-session.js';
 import type { ChargerStateExtras } from './state.js';
 import { BRIDGE_DEVICE_ID, deviceIdFor } from './topics.js';
 
@@ -32,13 +32,15 @@ export interface ChargerBindingOptions extends Omit<ChargerPublisherOptions, 'ex
   sessionFeatures: SessionFeatures | null;
   /** The session tracker's state keys (session energy, totals…). */
   stateExtras?: () => ChargerStateExtras;
+  /** The session tracker following user choices and stops from Home Assistant. */
+  sessionHooks?: SessionHooks | null;
 }
 
 export class ChargerBinding {
   readonly charger: Charger;
   readonly deviceId: string;
   readonly publisher: ChargerPublisher;
-  readonly next = new NextSession();
+  readonly next: NextSession;
   private readonly o: ChargerBindingOptions;
   private caps: ChargerCapabilities;
   /** What the last discovery message was built from. */
@@ -48,6 +50,7 @@ export class ChargerBinding {
     this.o = options;
     this.charger = options.charger;
     this.deviceId = deviceIdFor(options.charger.id);
+    this.next = new NextSession(options.sessionHooks ?? null);
     this.caps = this.describe();
     this.publisher = new ChargerPublisher({ ...options, extras: () => this.extras() });
   }

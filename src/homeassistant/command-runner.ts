@@ -27,14 +27,18 @@ export async function runCommand(
 ): Promise<void> {
   switch (command.key) {
     case 'charging':
-      if (command.on) await charger.startCharging(next.startOptions());
-      else await charger.stopCharging();
+      if (command.on) {
+        await charger.startCharging(next.startOptions());
+      } else {
+        next.stopRequested();
+        await charger.stopCharging();
+      }
       return;
     case 'max_current':
       await charger.setMaxCurrent(command.amps);
       return;
     case 'user':
-      next.user = command.user;
+      next.selectUser(command.user);
       return;
     case 'session_limit_energy':
       next.limitEnergyKwh = command.kwh;
@@ -50,6 +54,7 @@ export async function runCommand(
         await charger.startCharging({ ...next.startOptions(), startAt: command.at });
       } else if (charger.getState().status === 'scheduled') {
         // Clearing the field cancels a pending reservation; with none pending there is nothing to do.
+        next.stopRequested();
         await charger.stopCharging();
       }
       return;

@@ -16,6 +16,7 @@ import { DiscoveryPublisher } from './discovery-publisher.js';
 import { DiscoveryRegistry } from './discovery-registry.js';
 import type { EntityOptions } from './entity-types.js';
 import { eventToJson } from './events.js';
+import type { SessionHooks } from './next-session.js';
 import type { ChargerStateExtras } from './state.js';
 import { BRIDGE_DEVICE_ID, createTopics, type Topics } from './topics.js';
 
@@ -53,6 +54,8 @@ export interface HomeAssistantOptions {
   scheduledStartPlatform?: EntityOptions['scheduledStartPlatform'];
   /** Session tracker features per charger (default none). */
   sessionFeatures?: (chargerId: string) => SessionFeatures | null;
+  /** The session tracker's hooks for one charger: user choice, stops, charger user ids. */
+  sessionHooks?: (chargerId: string) => SessionHooks | null;
   /** Extra state keys from the session tracker (session energy, totals…). */
   stateExtras?: (chargerId: string) => ChargerStateExtras;
   /** At most one state publish per charger per this many ms (default 1000). */
@@ -103,6 +106,7 @@ export class HomeAssistantExtension {
         ...(options.deviceTriggers !== undefined ? { deviceTriggers: options.deviceTriggers } : {}),
         sessionFeatures: options.sessionFeatures?.(charger.id) ?? null,
         ...(options.stateExtras ? { stateExtras: () => options.stateExtras?.(charger.id) ?? {} } : {}),
+        sessionHooks: options.sessionHooks?.(charger.id) ?? null,
       });
       this.bindings.set(charger.id, binding);
     }

@@ -6,15 +6,37 @@
 import type { StartChargingOptions } from '../core/charger.js';
 import type { ChargerStateExtras } from './state.js';
 
+/** How the session tracker follows what is chosen here (absent when sessions are not recorded). */
+export interface SessionHooks {
+  /** Who the next session is attributed to. */
+  userSelected(user: string | null): void;
+  /** A stop is on its way from Home Assistant: the session's stop reason is `remote`. */
+  stopRequested(): void;
+  /** What the charger's own user field gets for this user (BS20 `bs20_user_id`), or null for the name. */
+  chargerUserId(user: string): string | null;
+}
+
 export class NextSession {
   user: string | null = null;
   limitEnergyKwh: number | null = null;
   limitMinutes: number | null = null;
 
+  constructor(private readonly hooks: SessionHooks | null = null) {}
+
+  selectUser(user: string | null): void {
+    this.user = user;
+    this.hooks?.userSelected(user);
+  }
+
+  stopRequested(): void {
+    this.hooks?.stopRequested();
+  }
+
   /** Options for Charger.startCharging; unset values are left out so the charger's defaults apply. */
   startOptions(): StartChargingOptions {
+    const userId = this.user === null ? null : (this.hooks?.chargerUserId(this.user) ?? this.user);
     return {
-      ...(this.user !== null ? { userId: this.user } : {}),
+      ...(userId !== null ? { userId } : {}),
       ...(this.limitEnergyKwh !== null ? { limitEnergyKwh: this.limitEnergyKwh } : {}),
       ...(this.limitMinutes !== null ? { limitMinutes: this.limitMinutes } : {}),
     };

@@ -9,6 +9,7 @@ describe('homeassistant section', () => {
   status_topic: ha/status
   expire_after_s: 0
   device_triggers: false
+  scheduled_start_entity: text
 `;
     expect(load(yaml).config.homeassistant).toEqual({
       enabled: false,
@@ -16,6 +17,7 @@ describe('homeassistant section', () => {
       statusTopic: 'ha/status',
       expireAfterS: 0,
       deviceTriggers: false,
+      scheduledStartEntity: 'text',
     });
   });
 

@@ -50,7 +50,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function boot(setup: Setup) {
+async function boot(setup: Setup, extraYaml = '') {
   const dir = mkdtempSync(path.join(tmpdir(), 'cb-daemon-'));
   cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
   const broker = await setup.mqtt();
@@ -66,6 +66,7 @@ async function boot(setup: Setup) {
     '    type: bs20',
     '    transport: simulated',
     '    max_current: 16',
+    extraYaml,
   ].join('\n');
   const loaded = parseConfigText(yaml, { path: path.join(dir, 'configuration.yaml'), env: {} });
   const clock = new ManualClock(Date.UTC(2026, 5, 1, 8, 0, 0));
@@ -179,6 +180,67 @@ describe.each(setups)('daemon with $name', (setup) => {
       () => json(ha.on('chargebridge/bridge/state').at(-1)?.text ?? '{}').state === 'offline',
       clock,
     );
+  });
+});
+
+describe('daemon records charging sessions', () => {
+  const sessionsYaml = [
+    'users:',
+    '  - name: alice',
+    '    id_tags: ["04A1B2C3"]',
+    'tariff:',
+    '  currency: EUR',
+    '  price_per_kwh: 0.30',
+    '  session_fee: 0.50',
+  ].join('\n');
+
+  it('attributes a session to the user picked in HA, costs it, announces it and lists it', async () => {
+    const { ha, sim, clock } = await boot(setups[0]!, sessionsYaml);
+    await ha.waitFor('chargebridge/garage/availability', (m) => m.text === 'online');
+    await ha.publish('chargebridge/garage/set/user', 'alice');
+    sim.plugIn({ demandA: 32 });
+    await clock.advance(11_000);
+    await ha.publish('chargebridge/garage/set/charging', 'ON');
+    await waitUntil(() => sim.state.outputState === 1, clock);
+    // session_started waits (up to 30 s) for the charger to report its own session id and user.
+    await clock.advance(35_000);
+    await ha.waitFor('chargebridge/bridge/event', (m) => json(m.text).type === 'session_started');
+    // One hour at 16 A × 230 V ≈ 3.68 kWh.
+    await clock.advance(60 * 60_000);
+    await ha.publish('chargebridge/garage/set/charging', 'OFF');
+    await waitUntil(() => sim.state.outputState !== 1, clock);
+    await clock.advance(15_000);
+    const done = await ha.waitFor(
+      'chargebridge/bridge/event',
+      (m) => json(m.text).type === 'session_completed',
+    );
+    const data = json(done.text).data as Record<string, unknown>;
+    expect(data.user).toBe('alice');
+    expect(Number(data.energy_kwh)).toBeGreaterThan(3.5);
+    expect(Number(data.energy_kwh)).toBeLessThan(3.9);
+    // 0.30 €/kWh plus the 0.50 € session fee.
+    expect(Number(data.cost)).toBeCloseTo(Number(data.energy_kwh) * 0.3 + 0.5, 1);
+
+    await ha.publish('chargebridge/bridge/request/sessions/list', JSON.stringify({ transaction: 't1' }));
+    const listed = await ha.waitFor(
+      'chargebridge/bridge/response/sessions/list',
+      (m) => json(m.text).transaction === 't1',
+    );
+    const response = json(listed.text) as {
+      status: string;
+      data: { sessions: Array<Record<string, unknown>> };
+    };
+    expect(response.status).toBe('ok');
+    expect(response.data.sessions).toHaveLength(1);
+    expect(response.data.sessions[0]).toMatchObject({ charger: 'garage', user: 'alice' });
+    await waitUntil(() => {
+      const last = ha.on('chargebridge/garage').at(-1);
+      return (
+        last !== undefined &&
+        json(last.text).session_user === 'alice' &&
+        json(last.text).session_cost !== null
+      );
+    }, clock);
   });
 });
 

@@ -1,0 +1,101 @@
+/**
+ * Everything the daemon needs from sessions, built in one place: the store in the data directory,
+ * the tracker following every charger, the bridge requests, and the hooks Home Assistant and the
+ * HTTP endpoint plug into. Keeps the composition root a list of parts, not a page of wiring.
+ */
+import path from 'node:path';
+import type { ChargebridgeConfig } from '../config/index.js';
+import type { Charger } from '../core/charger.js';
+import type { Clock } from '../core/clock.js';
+import type { SessionHooks } from '../homeassistant/next-session.js';
+import type { ChargerStateExtras } from '../homeassistant/state.js';
+import type { SessionExportProvider, SessionMetricsProvider } from '../http/providers.js';
+import type { Logger } from '../log.js';
+import type { BridgeApi } from '../mqtt/bridge-api.js';
+import { exportText } from './export.js';
+import { registerSessionRequests } from './requests.js';
+import { SessionStore } from './store.js';
+import { type SessionEvent, SessionTracker } from './tracker.js';
+
+export interface SessionServiceOptions {
+  config: ChargebridgeConfig;
+  chargers: readonly Charger[];
+  bridgeApi: Pick<BridgeApi, 'register' | 'publishEvent'>;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface SessionService {
+  readonly tracker: SessionTracker;
+  readonly store: SessionStore;
+  /** For HomeAssistantExtension. */
+  sessionFeatures(chargerId: string): { users: readonly string[]; currency: string | null };
+  stateExtras(chargerId: string): ChargerStateExtras;
+  sessionHooks(chargerId: string): SessionHooks;
+  /** For the HTTP endpoint. */
+  readonly metrics: SessionMetricsProvider;
+  readonly export: SessionExportProvider;
+  /** Session events and summary changes, for Home Assistant. */
+  onSessionEvent(listener: (event: SessionEvent) => void): () => void;
+  onChanged(listener: (chargerId: string) => void): () => void;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export async function openSessionService(options: SessionServiceOptions): Promise<SessionService> {
+  const { config, chargers, bridgeApi, clock, logger } = options;
+  const log = logger.child({ component: 'sessions' });
+  const store = await SessionStore.open({
+    dataDir: path.join(config.dataDir, 'sessions'),
+    timeZone: config.timezone,
+    clock,
+    logger: log,
+    // A damaged store file was kept aside and the last good copy loaded: tell the user where.
+    onProblem: (problem) =>
+      void bridgeApi.publishEvent('store_problem', null, { ...problem }).catch(() => undefined),
+  });
+  const tracker = new SessionTracker({
+    store,
+    chargers,
+    users: config.users,
+    tariff: config.tariff ?? null,
+    timeZone: config.timezone,
+    clock,
+    logger: log,
+  });
+  registerSessionRequests(bridgeApi, {
+    store,
+    timeZone: config.timezone,
+    chargers,
+    currentSession: (id) => tracker.currentSession(id),
+    clock,
+  });
+  const currency = config.tariff?.currency ?? null;
+  return {
+    tracker,
+    store,
+    sessionFeatures: () => ({ users: tracker.users.names(), currency }),
+    stateExtras: (id) => tracker.summaryFor(id),
+    sessionHooks: (id) => ({
+      userSelected: (user) => tracker.selectUser(id, user),
+      stopRequested: () => tracker.noteStopRequested(id),
+      chargerUserId: (user) => tracker.users.chargerUserIdFor(user),
+    }),
+    metrics: tracker,
+    export: { exportSessions: (query) => exportText(store, query, config.timezone, clock.now()) },
+    onSessionEvent: (listener) => {
+      const offStarted = tracker.events.on('session_started', listener);
+      const offCompleted = tracker.events.on('session_completed', listener);
+      return () => {
+        offStarted();
+        offCompleted();
+      };
+    },
+    onChanged: (listener) => tracker.events.on('changed', listener),
+    start: () => tracker.start(),
+    stop: async () => {
+      await tracker.stop();
+      await store.flush();
+    },
+  };
+}
