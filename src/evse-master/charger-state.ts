@@ -12,6 +12,8 @@ export type ErrorBitOrder = 'lsb' | 'msb';
 export interface ReduceContext {
   now: number;
   errorBitOrder: ErrorBitOrder;
+  /** The idTag given to the start we sent; it belongs to the next session the charger reports. */
+  pendingIdTag?: string | null;
 }
 
 /** Apply one message from the charger. Returns the same object when nothing changed. */
@@ -102,7 +104,10 @@ function applyChargingStatus(
     energyKwh: c.sessionEnergyKwh,
     durationS: c.elapsedS,
     userId: c.userId || null,
-    idTag: state.session?.chargerSessionId === (c.chargeId || null) ? (state.session?.idTag ?? null) : null,
+    idTag:
+      state.session?.chargerSessionId === (c.chargeId || null)
+        ? (state.session?.idTag ?? null)
+        : (ctx.pendingIdTag ?? null),
     currentA: c.currentLimitA || null,
     // Some firmware use 0 for "unlimited" as well as 0xFFFF (§4.5).
     limitEnergyKwh: c.maxEnergyKwh === 0 ? null : c.maxEnergyKwh,

@@ -74,6 +74,8 @@ export class Bs20Charger implements Charger, ConfigurableCharger, ClockedCharger
   private state: ChargerState;
   private info: ChargerInfo;
   private lastCurrentState = 0;
+  /** idTag of the start we sent, until the charger reports the session it opened. */
+  private pendingIdTag: string | null = null;
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(options: Bs20ChargerOptions) {
@@ -194,12 +196,8 @@ export class Bs20Charger implements Charger, ConfigurableCharger, ClockedCharger
       );
     }
     this.log.info({ currentA: amps, user: userId, scheduled: startAt !== undefined }, 'charging started');
-    this.update({
-      ...this.state,
-      maxCurrentA: amps,
-      scheduledStartAt: startAt ?? null,
-      session: this.state.session ? { ...this.state.session, idTag: options.idTag ?? null } : null,
-    });
+    this.pendingIdTag = options.idTag ?? null;
+    this.update({ ...this.state, maxCurrentA: amps, scheduledStartAt: startAt ?? null });
     void this.session.send(Cmd.RequestStatusRecord, encodeRequestStatusRecord(null));
   }
 
@@ -308,7 +306,10 @@ export class Bs20Charger implements Charger, ConfigurableCharger, ClockedCharger
     const next = reduceMessage(this.state, message, {
       now: this.clock.now(),
       errorBitOrder: this.errorBitOrder,
+      pendingIdTag: this.pendingIdTag,
     });
+    const opened = next.session?.chargerSessionId;
+    if (opened && opened !== this.state.session?.chargerSessionId) this.pendingIdTag = null;
     if (next !== this.state) this.update(next);
   }
 

@@ -306,3 +306,18 @@ describe('BS20 session life over the byte protocol', () => {
     expect(await outcome).toBe('timeout');
   });
 });
+
+describe('BS20 session attribution', () => {
+  it('the idTag given at start belongs to the session the charger then reports', async () => {
+    const rig = makeRig();
+    await loggedIn(rig);
+    rig.sim.plugIn();
+    await rig.clock.advance(11_000);
+    await rig.charger.startCharging({ currentA: 10, userId: 'bob', idTag: '04A1B2C3' });
+    await rig.clock.advance(12_000);
+    const session = rig.charger.getState().session;
+    expect(session?.chargerSessionId).toBeTruthy();
+    expect(session?.idTag).toBe('04A1B2C3');
+    expect(session?.userId).toBe('bob');
+  });
+});
