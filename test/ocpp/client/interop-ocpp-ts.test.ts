@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OcppUpstreamSettings } from '../../../src/ocpp/client/charge-point.js';
 import { OcppTsCentralSystem } from './peers.js';
-import { cleanupWorld, makeRig, makeWorld, type Rig, waitFor } from './rig.js';
+import { cleanupWorld, makeRig, makeWorld, type Rig, turns, waitFor } from './rig.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -120,7 +120,7 @@ describe('charge point against ocpp-ts', () => {
 
     cs.bootStatus = 'Accepted';
     await rig.clock.advance(29_000);
-    await waitFor(() => true, 'a turn');
+    await turns(5);
     expect(cs.of('BootNotification')).toHaveLength(1);
     await rig.clock.advance(1_000);
     await waitFor(() => cs.of('Heartbeat').length === 1, 'accepted boot');
@@ -146,7 +146,7 @@ describe('charge point against ocpp-ts', () => {
     await waitFor(() => cs.of('BootNotification').length === 1 && cs.connected(), 'first boot');
     void cs.send('GetConfiguration', {}).catch(() => undefined);
     await waitFor(() => rig.frames.received.length === 1, 'the call to arrive');
-    for (let i = 0; i < 50; i++) await waitFor(() => true, 'a turn');
+    await turns(50);
     expect(rig.frames.received[0]?.answer).toBeUndefined();
     cs.bootStatus = 'Accepted';
     await rig.clock.advance(60_000);

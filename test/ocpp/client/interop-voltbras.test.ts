@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type TestCentralSystem, VoltbrasCentralSystem } from './peers.js';
-import { cleanupWorld, MINUTE, makeRig, makeWorld, type Rig, waitFor } from './rig.js';
+import { cleanupWorld, MINUTE, makeRig, makeWorld, type Rig, turns, waitFor } from './rig.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -207,7 +207,7 @@ describe('charge point against @voltbras/ts-ocpp', () => {
     ]);
 
     await rig.clock.advance(10 * MINUTE - 1);
-    await waitFor(() => true, 'a turn');
+    await turns(5);
     expect(rig.currentSets().slice(before)).toEqual([]);
     await rig.clock.advance(1);
     await waitFor(() => rig.currentSets().length > before, 'the lower current');
@@ -292,12 +292,12 @@ describe('charge point against @voltbras/ts-ocpp', () => {
     // Ten minutes without the central system; the car is stopped locally after eight.
     for (let s = 0; s < 48; s++) {
       await rig.clock.advance(10_000);
-      await waitFor(() => true, 'a turn');
+      await turns(5);
     }
     await rig.charger.stopCharging();
     for (let s = 0; s < 12; s++) {
       await rig.clock.advance(10_000);
-      await waitFor(() => true, 'a turn');
+      await turns(5);
     }
     expect(rig.bridge.tracker.open).toBeNull();
     const queued = rig.bridge.queue.entries().map((e) => e.action);

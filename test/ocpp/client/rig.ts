@@ -133,19 +133,26 @@ export function cleanupWorld(world: World): void {
 }
 
 /**
- * Lets real I/O happen until `cond` holds (event-loop turns, no timers). With `clock`, the manual
- * clock also moves `stepMs` per turn (for reconnect backoff and boot retries).
+ * Lets real I/O happen until `cond` holds (event-loop turns, no timers), for at most `timeoutMs` of
+ * real time (a loaded machine may take a while to fsync). With `clock`, the manual clock also moves
+ * `stepMs` per turn (reconnect backoff, boot retries), for at most `maxTurns` turns.
  */
 export async function waitFor(
   cond: () => boolean,
   what: string,
-  options: { clock?: ManualClock; stepMs?: number; maxTurns?: number } = {},
+  options: { clock?: ManualClock; stepMs?: number; maxTurns?: number; timeoutMs?: number } = {},
 ): Promise<void> {
-  const maxTurns = options.maxTurns ?? 20_000;
-  for (let turn = 0; turn < maxTurns; turn++) {
-    if (cond()) return;
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+  const maxTurns = options.maxTurns ?? 5_000;
+  for (let turn = 0; !cond(); turn++) {
+    if (Date.now() > deadline || (options.clock && turn >= maxTurns))
+      throw new Error(`gave up waiting for ${what}`);
     if (options.clock) await options.clock.advance(options.stepMs ?? 1_000);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  throw new Error(`gave up waiting for ${what}`);
+}
+
+/** Lets `n` event-loop turns pass (socket I/O that would happen does), without moving the clock. */
+export async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
