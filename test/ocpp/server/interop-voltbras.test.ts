@@ -3,63 +3,10 @@
  * against our central system on loopback: boot, status, a remote-started transaction with meter
  * values, a current limit, a remote stop, and a dropped connection.
  */
-import { ChargePoint } from '@voltbras/ts-ocpp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChargerCommandError, type ChargerEvent } from '../../../src/core/charger.js';
-import { CsRig, deferred, untilState } from './harness.js';
-
-type Req = { action: string } & Record<string, unknown>;
-
-interface Peer {
-  cp: ChargePoint;
-  /** Requests the central system sent to this charge point. */
-  received: Req[];
-  next(action: string): Promise<Req>;
-  send(action: string, payload: Record<string, unknown>): Promise<Record<string, unknown>>;
-}
-
-const ANSWERS: Record<string, Record<string, unknown>> = {
-  RemoteStartTransaction: { status: 'Accepted' },
-  RemoteStopTransaction: { status: 'Accepted' },
-  SetChargingProfile: { status: 'Accepted' },
-  TriggerMessage: { status: 'Accepted' },
-  Reset: { status: 'Accepted' },
-  GetConfiguration: { configurationKey: [{ key: 'ChargeProfileMaxStackLevel', readonly: true, value: '8' }] },
-};
-
-async function connectPeer(rig: CsRig, id: string): Promise<Peer> {
-  const received: Req[] = [];
-  const waiters: Array<{ action: string; resolve: (r: Req) => void }> = [];
-  const cp = new ChargePoint(
-    id,
-    (async (req: Req) => {
-      received.push(req);
-      for (const w of waiters.filter((x) => x.action === req.action)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(req);
-      }
-      const answer = ANSWERS[req.action];
-      if (!answer) throw new Error(`not supported: ${req.action}`);
-      return { action: req.action, ocppVersion: 'v1.6-json', ...answer };
-    }) as never,
-    rig.url,
-  );
-  await cp.connect();
-  return {
-    cp,
-    received,
-    next: (action) => {
-      const d = deferred<Req>();
-      waiters.push({ action, resolve: d.resolve });
-      return d.promise;
-    },
-    send: async (action, payload) => {
-      const result = await cp.sendRequest({ action, ocppVersion: 'v1.6-json', payload } as never);
-      if (result.isLeft()) throw new Error(`${action} failed: ${String(result.extract())}`);
-      return result.extract() as unknown as Record<string, unknown>;
-    },
-  };
-}
+import { CsRig, untilState } from './harness.js';
+import { connectPeer, type Peer } from './voltbras-peer.js';
 
 let rig: CsRig;
 let peer: Peer | null = null;
@@ -80,7 +27,7 @@ describe('voltbras ChargePoint against the central system', () => {
     charger.events.on('event', (e) => events.push(e));
     expect(charger.getState().link).toBe('offline');
 
-    peer = await connectPeer(rig, 'GARAGE');
+    peer = await connectPeer(rig.url, 'GARAGE');
     const gotConfig = peer.next('GetConfiguration');
     const gotTrigger = peer.next('TriggerMessage');
     const boot = await peer.send('BootNotification', {
@@ -237,7 +184,7 @@ describe('voltbras ChargePoint against the central system', () => {
 
   it('answers a replayed StartTransaction with the same id and an unknown StopTransaction anyway', async () => {
     rig = await CsRig.start();
-    peer = await connectPeer(rig, 'GARAGE');
+    peer = await connectPeer(rig.url, 'GARAGE');
     await peer.send('BootNotification', { chargePointVendor: 'Acme', chargePointModel: 'Box' });
     const start = { connectorId: 1, idTag: 'bobcard', meterStart: 200, timestamp: at(5) };
     const first = await peer.send('StartTransaction', start);
