@@ -69,6 +69,8 @@ function violation(key: string, result: CommandResult, context: CommandContext):
     case 'sync_time':
     case 'restart':
       return null;
+    default:
+      return `unexpected command ${JSON.stringify(c)}`;
   }
 }
 

@@ -3,7 +3,7 @@
  * as `chargebridge run` does, simulated BS20 chargers on a ManualClock, and an MQTT client standing
  * in for Home Assistant. Helpers move simulated time while letting real loopback I/O happen.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { IClientOptions } from 'mqtt';
@@ -23,7 +23,7 @@ export interface DaemonRigOptions {
   /** More top-level YAML (users:, http:, homeassistant: …). */
   extraYaml?: string;
   /** Files written beside the config file first (secrets.yaml, password files). */
-  files?: Record<string, string>;
+  files?: Record<string, string | Uint8Array>;
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
   /** Options of the Home Assistant stand-in (credentials); null: do not connect one. */
@@ -59,7 +59,10 @@ export async function embeddedBrokerYaml(extra = ''): Promise<string> {
 
 export async function startDaemonRig(options: DaemonRigOptions = {}): Promise<DaemonRig> {
   const dir = mkdtempSync(path.join(tmpdir(), 'cb-reliability-'));
-  for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(path.join(dir, name), text);
+  for (const [name, text] of Object.entries(options.files ?? {})) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), text);
+  }
   const configText = [
     `data_dir: ${dir}`,
     'timezone: Europe/Berlin',
