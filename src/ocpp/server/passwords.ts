@@ -75,12 +75,19 @@ export class StationPassword {
   }
 }
 
-/** The bytes as sent, and for a 16–20 byte key also its hex text (the other reading of the trap). */
+/**
+ * The bytes as sent plus the other readings of an AuthorizationKey: hex text (either case) stands
+ * for the bytes it encodes, and 16–20 bytes for their hex text.
+ */
 function candidates(presented: Buffer): Buffer[] {
   const out = [presented];
-  if (presented.length >= 16 && presented.length <= 20) {
-    const hex = presented.toString('hex');
-    out.push(Buffer.from(hex, 'utf8'), Buffer.from(hex.toUpperCase(), 'utf8'));
+  const text = presented.toString('latin1');
+  if (HEX_KEY.test(text)) out.push(Buffer.from(text, 'hex'));
+  for (const bytes of [...out]) {
+    if (bytes.length >= 16 && bytes.length <= 20) {
+      const hex = bytes.toString('hex');
+      out.push(Buffer.from(hex, 'utf8'), Buffer.from(hex.toUpperCase(), 'utf8'));
+    }
   }
   return out;
 }
