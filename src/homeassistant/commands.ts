@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { MIN_CHARGING_CURRENT_A } from '../core/charger.js';
+import { CLEAR_WORDS, fail, readDateTime, readNumber } from './command-values.js';
 import {
   NAME_MAX_LENGTH,
   PAYLOAD_PRESS,
@@ -12,8 +13,8 @@ import {
   SESSION_LIMIT_MINUTES_MAX,
 } from './entities.js';
 import { LANGUAGES, type Language, TEMPERATURE_UNITS } from './enums.js';
-import { parseDateTime } from './local-time.js';
-import { decodePayload, parseDecimal, quote } from './payload.js';
+import { decodePayload, quote } from './payload.js';
+import { PLAN_COMMAND_KEYS, type PlanCommand, planCommandSchemas } from './plan-commands.js';
 
 export const COMMAND_KEYS = [
   'charging',
@@ -27,6 +28,7 @@ export const COMMAND_KEYS = [
   'scheduled_start',
   'sync_time',
   'restart',
+  ...PLAN_COMMAND_KEYS,
 ] as const;
 export type CommandKey = (typeof COMMAND_KEYS)[number];
 
@@ -43,7 +45,8 @@ export type ChargerCommand =
   /** Epoch ms; null cancels the schedule. */
   | { key: 'scheduled_start'; at: number | null }
   | { key: 'sync_time' }
-  | { key: 'restart' };
+  | { key: 'restart' }
+  | PlanCommand;
 
 export interface CommandContext {
   /** min(hardware limit, configured ceiling) of this charger, amps. */
@@ -62,39 +65,8 @@ export type CommandResult = { ok: true; command: ChargerCommand } | { ok: false;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** A schedule a few seconds in the past is clock skew between HA and us, not a mistake. */
 const SCHEDULE_PAST_TOLERANCE_MS = 60_000;
-const CLEAR_WORDS = ['', 'none', 'off', 'cancel', 'clear'];
 
-type Ctx = z.RefinementCtx;
 type Schema<K extends CommandKey> = z.ZodType<Extract<ChargerCommand, { key: K }>, string>;
-
-function fail(ctx: Ctx, message: string): never {
-  ctx.addIssue({ code: 'custom', message });
-  return z.NEVER;
-}
-
-/** A number in [min, max] with at most `maxDecimals` decimals, as typed by HA's number entity. */
-function readNumber(
-  text: string,
-  ctx: Ctx,
-  spec: { unit: string; min: number; max: number; maxDecimals: number; maxLabel: string; example: string },
-): number {
-  if (text === '') return fail(ctx, `expected a number of ${spec.unit}, got an empty payload`);
-  const parsed = parseDecimal(text);
-  if (parsed === null) return fail(ctx, `expected a number like ${spec.example}, got ${quote(text)}`);
-  const shown = `${parsed.value} ${spec.unit}`;
-  if (parsed.decimals > spec.maxDecimals) {
-    return fail(
-      ctx,
-      spec.maxDecimals === 0
-        ? `${shown} is not a whole number of ${spec.unit}`
-        : `${shown} is more precise than ${10 ** -spec.maxDecimals} ${spec.unit}`,
-    );
-  }
-  if (parsed.value < spec.min) return fail(ctx, `${shown} is below the minimum of ${spec.min} ${spec.unit}`);
-  if (parsed.value > spec.max)
-    return fail(ctx, `${shown} is above ${spec.maxLabel} of ${spec.max} ${spec.unit}`);
-  return parsed.value;
-}
 
 function oneOf<T extends string>(text: string, options: readonly T[]): T | undefined {
   const lower = text.toLowerCase();
@@ -205,13 +177,7 @@ export function commandSchemas(context: CommandContext): { [K in CommandKey]: Sc
     scheduled_start: z.string().transform((text, ctx) => {
       const wanted = text.trim();
       if (CLEAR_WORDS.includes(wanted.toLowerCase())) return { key: 'scheduled_start' as const, at: null };
-      const at = parseDateTime(wanted, context.nowMs);
-      if (at === null) {
-        return fail(
-          ctx,
-          `expected a date and time like 2026-03-01T07:30 or a time like 07:30, got ${quote(wanted)}`,
-        );
-      }
+      const at = readDateTime(wanted, ctx, context.nowMs);
       if (at < context.nowMs - SCHEDULE_PAST_TOLERANCE_MS)
         return fail(ctx, `${quote(wanted)} is in the past`);
       if (at > context.nowMs + maxAheadMs) {
@@ -226,6 +192,7 @@ export function commandSchemas(context: CommandContext): { [K in CommandKey]: Sc
 
     sync_time: press('sync_time'),
     restart: press('restart'),
+    ...planCommandSchemas(context.nowMs),
   };
 }
 

@@ -6,16 +6,24 @@
 import { CHARGER_STATUSES, MIN_CHARGING_CURRENT_A } from '../core/charger.js';
 import type { ChargerCapabilities } from './capabilities.js';
 import { DIAGNOSTIC_ENTITIES } from './diagnostic-entities.js';
-import { type EntityContext, type EntityDef, jsonAttributes, jsonOnOff, jsonValue } from './entity-types.js';
+import {
+  dateTimeControl,
+  type EntityContext,
+  type EntityDef,
+  jsonAttributes,
+  jsonOnOff,
+  jsonValue,
+  PAYLOAD_PRESS,
+} from './entity-types.js';
 import { LANGUAGES, TEMPERATURE_UNITS } from './enums.js';
 import { eventTypesFor } from './events.js';
+import { PLAN_ENTITIES } from './plan-entities.js';
 
 /** Limits of the session-limit numbers (BS20 stores ×0.01 kWh and minutes in u16 fields). */
 export const SESSION_LIMIT_ENERGY_MAX_KWH = 200;
 export const SESSION_LIMIT_MINUTES_MAX = 1440;
 export const NAME_MAX_LENGTH = 11;
-/** HA's button payload; commands.ts accepts exactly this. */
-export const PAYLOAD_PRESS = 'PRESS';
+export { PAYLOAD_PRESS } from './entity-types.js';
 
 const sessions = (c: ChargerCapabilities) => c.sessions;
 const costs = (c: ChargerCapabilities) => c.sessions && c.currency !== null;
@@ -234,26 +242,13 @@ export const CHARGER_ENTITIES: readonly EntityDef[] = [
   },
   {
     key: 'scheduled_start',
-    platform: ({ options }) => options.scheduledStartPlatform,
     name: 'Scheduled start',
     requires: (c) => c.scheduling,
     category: 'config',
     icon: 'mdi:clock-start',
     source: 'charger',
-    valueTemplate: ({ options }) =>
-      options.scheduledStartPlatform === 'datetime'
-        ? jsonValue('scheduled_start')
-        : "{{ value_json.scheduled_start[:16] | replace('T', ' ') if value_json.scheduled_start else '' }}",
+    ...dateTimeControl('scheduled_start'),
     command: 'charger',
-    fields: ({ options }) =>
-      options.scheduledStartPlatform === 'datetime'
-        ? {}
-        : {
-            min: 0,
-            max: 32,
-            mode: 'text',
-            pattern: '^$|^\\d{1,2}:\\d{2}$|^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}.*$',
-          },
   },
   {
     key: 'name',
@@ -313,6 +308,8 @@ export const CHARGER_ENTITIES: readonly EntityDef[] = [
     command: 'charger',
     fields: { payload_press: PAYLOAD_PRESS },
   },
+  // Charge planner (needs the session tracker, like the session rows).
+  ...PLAN_ENTITIES,
   ...DIAGNOSTIC_ENTITIES,
 ];
 

@@ -18,7 +18,8 @@ export type Platform =
 export interface EntityOptions {
   /**
    * HA's MQTT `datetime` platform exists since HA 2026.5; older HA rejects the whole device payload
-   * for an unknown platform, so `text` is the fallback for them.
+   * for an unknown platform, so `text` is the fallback for them. Applies to every date/time control
+   * (scheduled start, charge-plan deadline).
    */
   scheduledStartPlatform: 'datetime' | 'text';
 }
@@ -67,6 +68,9 @@ export interface EntityDef {
   fields?: Dyn<Record<string, unknown>>;
 }
 
+/** HA's button payload; commands.ts accepts exactly this. */
+export const PAYLOAD_PRESS = 'PRESS';
+
 /** `{{ value_json.key }}` */
 export const jsonValue = (key: string) => `{{ value_json.${key} }}`;
 
@@ -77,6 +81,29 @@ export const jsonOnOff = (key: string) => `{{ 'ON' if value_json.${key} else 'OF
 export function jsonAttributes(attributes: Record<string, string>): string {
   const pairs = Object.entries(attributes).map(([name, key]) => `'${name}': value_json.${key}`);
   return `{{ {${pairs.join(', ')}} | tojson }}`;
+}
+
+/**
+ * Platform, template and fields of a date/time control reading `stateKey` (ISO 8601 or null): HA's
+ * `datetime` platform, or a `text` field holding `YYYY-MM-DD HH:MM` for Home Assistant before 2026.5.
+ */
+export function dateTimeControl(stateKey: string): Pick<EntityDef, 'platform' | 'valueTemplate' | 'fields'> {
+  return {
+    platform: ({ options }) => options.scheduledStartPlatform,
+    valueTemplate: ({ options }) =>
+      options.scheduledStartPlatform === 'datetime'
+        ? jsonValue(stateKey)
+        : `{{ value_json.${stateKey}[:16] | replace('T', ' ') if value_json.${stateKey} else '' }}`,
+    fields: ({ options }) =>
+      options.scheduledStartPlatform === 'datetime'
+        ? {}
+        : {
+            min: 0,
+            max: 32,
+            mode: 'text',
+            pattern: '^$|^\\d{1,2}:\\d{2}$|^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}.*$',
+          },
+  };
 }
 
 /** Bridge rows have no charger context, so they must use plain values only. */

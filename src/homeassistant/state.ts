@@ -4,6 +4,7 @@
  * hits an undefined key, and a fixed key order so unchanged state gives an identical string.
  */
 import type { ChargerState, ChargerStatus } from '../core/charger.js';
+import type { PlanStateExtras } from './charge-plan.js';
 import {
   type MappedCode,
   mapChargerState,
@@ -32,6 +33,8 @@ export interface ChargerStateExtras {
   /** Limits the next session will start with (null = no limit). */
   limits?: { energyKwh: number | null; minutes: number | null };
   totals?: { energyTodayKwh: number | null; energyMonthKwh: number | null; costMonth: number | null };
+  /** The charge plan's inputs and result (absent: no planner for this charger, all keys null). */
+  plan?: PlanStateExtras;
 }
 
 /** HA's state string limit. */
@@ -134,11 +137,30 @@ export function chargerStateToJson(
     energy_month_kwh: round(extras.totals?.energyMonthKwh ?? null, 3),
     cost_month: round(extras.totals?.costMonth ?? null, 2),
     scheduled_start: formatLocalIso(state.scheduledStartAt),
+    ...planKeys(extras.plan ?? null),
     name: state.settings.name,
     language: normaliseLanguage(state.settings.language),
     temperature_unit: state.settings.temperatureUnit,
     raw: sortedRaw(state.raw),
     last_seen: formatLocalIso(state.updatedAt),
+  };
+}
+
+function planKeys(plan: PlanStateExtras | null): Record<string, unknown> {
+  return {
+    plan_battery_kwh: plan?.inputs.batteryKwh ?? null,
+    plan_soc_now_percent: plan?.inputs.socNowPercent ?? null,
+    plan_soc_target_percent: plan?.inputs.socTargetPercent ?? null,
+    plan_deadline: formatLocalIso(plan?.inputs.deadlineAt ?? null),
+    plan_status: plan?.status ?? null,
+    plan_message: plan?.message ?? null,
+    plan_current_a: plan?.currentA ?? null,
+    plan_energy_to_battery_kwh: plan?.energyToBatteryKwh ?? null,
+    plan_energy_from_grid_kwh: plan?.energyFromGridKwh ?? null,
+    plan_hours_available: plan?.hoursAvailable ?? null,
+    plan_power_w: plan?.powerW ?? null,
+    plan_finishes_at: formatLocalIso(plan?.finishesAt ?? null),
+    plan_soc_at_deadline_percent: plan?.socAtDeadlinePercent ?? null,
   };
 }
 

@@ -17,6 +17,11 @@ import {
   SESSION_LIMIT_MINUTES_MAX,
 } from '../../src/homeassistant/entities.js';
 import { LANGUAGES } from '../../src/homeassistant/enums.js';
+import {
+  PLAN_BATTERY_MAX_KWH,
+  PLAN_BATTERY_MIN_KWH,
+  PLAN_DEADLINE_MAX_AHEAD_DAYS,
+} from '../../src/homeassistant/plan-entities.js';
 import { runSeed, seededRandom } from '../reliability/seeded-random.js';
 import { HOSTILE_PAYLOADS, randomPayload } from './hostile-payloads.js';
 
@@ -66,8 +71,19 @@ function violation(key: string, result: CommandResult, context: CommandContext):
       return c.at === null || inRange(c.at, context.nowMs - 60_000, context.nowMs + DAY_MS)
         ? null
         : `at ${c.at}`;
+    case 'plan_battery_kwh':
+      return inRange(c.kwh, PLAN_BATTERY_MIN_KWH, PLAN_BATTERY_MAX_KWH) ? null : `kwh ${c.kwh}`;
+    case 'plan_soc_now':
+    case 'plan_soc_target':
+      return inRange(c.percent, 0, 100) ? null : `percent ${c.percent}`;
+    case 'plan_deadline':
+      return c.at === null ||
+        (c.at > context.nowMs && c.at <= context.nowMs + PLAN_DEADLINE_MAX_AHEAD_DAYS * DAY_MS)
+        ? null
+        : `at ${c.at}`;
     case 'sync_time':
     case 'restart':
+    case 'plan_apply':
       return null;
     default:
       return `unexpected command ${JSON.stringify(c)}`;
