@@ -154,9 +154,9 @@ function sessionOf(
   now: number,
   limitA: number | null,
 ): ChargerSession {
-  const endWh =
-    tx.meterStopWh ??
-    (meter.energyImportWh !== null ? Math.max(meter.energyImportWh, tx.meterStartWh) : null);
+  // Some chargers report meterStop 0 or a register below meterStart: never a negative session.
+  const lastWh = tx.meterStopWh ?? meter.energyImportWh;
+  const endWh = lastWh === null ? null : Math.max(lastWh, tx.meterStartWh);
   const end = tx.stoppedAt ?? now;
   return {
     chargerSessionId: String(tx.id),

@@ -4,25 +4,19 @@
  * arrive already parsed (handlers.ts); outbound calls go through `send`, which never queues for an
  * absent station and turns every failure into a ChargerCommandError.
  */
-import { ChargerCommandError, type ChargerInfo } from '../../core/charger.js';
+import type { ChargerInfo } from '../../core/charger.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../log.js';
-import {
-  call,
-  type IssueListener,
-  isRpcError,
-  RpcInvalidResponseError,
-  RpcNotConnectedError,
-  type RpcServerClient,
-  TimeoutError,
-} from '../rpc.js';
+import type { IssueListener, RpcServerClient } from '../rpc.js';
 import type { CentralSystemAction, IdTagInfo, RequestOf, ResponseOf } from '../types.js';
 import type { IdTagAuthorizer } from './authorizer.js';
 import { mergeReading } from './connector-state.js';
 import type { BootInput, StartInput, StatusInput, StopInput } from './inbound.js';
-import { type MeterParse, parseMeterValues } from './meter-values.js';
+import type { MeterParse } from './meter-values.js';
+import { callStation } from './station-calls.js';
 import { OcppStationCharger, type StationPort } from './station-charger.js';
 import type { StationConfig } from './station-config.js';
+import { startTransaction, stopTransaction, type TransactionContext } from './station-transactions.js';
 import type { TransactionLedger } from './transactions.js';
 
 export type Admission = 'accepted' | 'pending';
@@ -203,100 +197,12 @@ export class OcppStation implements StationPort {
     return this.admission === 'accepted' ? decision.idTagInfo : { status: 'Invalid' };
   }
 
-  async onStart(input: StartInput): Promise<{ transactionId: number; idTagInfo: IdTagInfo }> {
-    const now = this.d.clock.now();
-    const decision = this.d.authorizer.authorize(input.idTag);
-    const result = await this.d.ledger.start({
-      stationId: this.stationId,
-      connectorId: input.connectorId,
-      idTag: input.idTag,
-      meterStartWh: input.meterStartWh,
-      startTimestamp: input.timestampText,
-      startedAt: input.timestamp ?? now,
-    });
-    const { record } = result;
-    const idTagInfo: IdTagInfo = this.admission === 'accepted' ? decision.idTagInfo : { status: 'Invalid' };
-    if (result.replay) {
-      this.log.info(
-        { transactionId: record.id },
-        'replayed StartTransaction: answered with the id it already has',
-      );
-      return { transactionId: record.id, idTagInfo };
-    }
-    const charger = this.connector(input.connectorId, 'StartTransaction');
-    const intent = charger?.takeRemoteStart(input.idTag) ?? null;
-    const user = decision.user ?? intent?.user ?? null;
-    const ownTag = input.idTag.toUpperCase() === this.d.authorizer.defaultIdTag.toUpperCase();
-    charger?.emitTag(input.idTag, user);
-    charger?.apply((f) => {
-      f.transaction = {
-        id: record.id,
-        idTag: record.idTag,
-        user,
-        reportIdTag: !ownTag,
-        startedAt: record.startedAt,
-        meterStartWh: record.meterStartWh,
-        stoppedAt: null,
-        meterStopWh: null,
-        stopReason: null,
-      };
-      f.stoppedSinceStatus = false;
-      f.lastSeenAt = now;
-    });
-    this.log.info(
-      { transactionId: record.id, connector: input.connectorId, user, idTag: input.idTag },
-      'transaction started',
-    );
-    return { transactionId: record.id, idTagInfo };
+  onStart(input: StartInput): Promise<{ transactionId: number; idTagInfo: IdTagInfo }> {
+    return startTransaction(this.transactionContext(), input);
   }
 
-  async onStop(input: StopInput): Promise<{ idTagInfo?: IdTagInfo }> {
-    const now = this.d.clock.now();
-    const answer = input.idTag ? { idTagInfo: this.d.authorizer.authorize(input.idTag).idTagInfo } : {};
-    let record = null;
-    try {
-      record = await this.d.ledger.stop(input.transactionId, {
-        meterStopWh: input.meterStopWh,
-        stoppedAt: input.timestamp ?? now,
-        reason: input.reason ?? 'Local',
-      });
-    } catch (err) {
-      // Answer anyway: a CALLERROR would make the charger retry and finally drop the record.
-      this.log.error(
-        { err: String(err), transactionId: input.transactionId },
-        'could not save a stopped transaction',
-      );
-      record = this.d.ledger.get(input.transactionId);
-    }
-    if (!record || record.stationId !== this.stationId) {
-      this.log.warn(
-        { transactionId: input.transactionId },
-        'StopTransaction for a transaction we do not know; answered anyway',
-      );
-      this.seen();
-      return answer;
-    }
-    const final =
-      input.transactionData === undefined ? null : parseMeterValues({ meterValue: input.transactionData });
-    const charger = this.connector(record.connectorId, 'StopTransaction');
-    const stopped = record;
-    charger?.apply((f) => {
-      const tx = f.transaction;
-      if (tx?.id === stopped.id) {
-        tx.stoppedAt = stopped.stoppedAt;
-        tx.meterStopWh = stopped.meterStopWh;
-        tx.stopReason = stopped.stopReason;
-        f.stoppedSinceStatus = true;
-      }
-      if (final) f.meter = mergeReading(f.meter, final.reading);
-      f.meter.energyImportWh = Math.max(f.meter.energyImportWh ?? 0, input.meterStopWh);
-      f.lastSeenAt = now;
-    }, stopped.stopReason);
-    this.log.info(
-      { transactionId: record.id, reason: record.stopReason, meterStopWh: input.meterStopWh },
-      'transaction stopped',
-    );
-    return answer;
+  onStop(input: StopInput): Promise<{ idTagInfo?: IdTagInfo }> {
+    return stopTransaction(this.transactionContext(), input);
   }
 
   onMeterValues(parse: MeterParse): void {
@@ -325,18 +231,11 @@ export class OcppStation implements StationPort {
     });
   }
 
-  async send<A extends CentralSystemAction>(action: A, params: RequestOf<A>): Promise<ResponseOf<A>> {
-    const client = this.client;
-    if (!client) throw this.offlineError(action);
-    try {
-      return await call(client, action, params, {
-        timeoutMs: this.d.callTimeoutMs,
-        responseCheck: 'warn',
-        ...(this.d.onIssue ? { onIssue: this.d.onIssue } : {}),
-      });
-    } catch (err) {
-      throw this.commandError(action, err);
-    }
+  send<A extends CentralSystemAction>(action: A, params: RequestOf<A>): Promise<ResponseOf<A>> {
+    return callStation(this.client, this.stationId, action, params, {
+      timeoutMs: this.d.callTimeoutMs,
+      ...(this.d.onIssue ? { onIssue: this.d.onIssue } : {}),
+    });
   }
 
   /** After an accepted boot or a reconnect: learn the profile stack level, refresh every status. */
@@ -384,38 +283,16 @@ export class OcppStation implements StationPort {
     return charger;
   }
 
-  private offlineError(action: string): ChargerCommandError {
-    return new ChargerCommandError(
-      'offline',
-      `station ${this.stationId} is not connected; ${action} was not sent`,
-    );
-  }
-
-  private commandError(action: string, err: unknown): ChargerCommandError {
-    if (err instanceof ChargerCommandError) return err;
-    if (err instanceof RpcNotConnectedError) return this.offlineError(action);
-    if (err instanceof TimeoutError) {
-      return new ChargerCommandError(
-        'timeout',
-        `station ${this.stationId} did not answer ${action} within ${Math.round(this.d.callTimeoutMs / 1000)} s`,
-      );
-    }
-    if (err instanceof RpcInvalidResponseError) {
-      return new ChargerCommandError(
-        'rejected',
-        `station ${this.stationId} answered ${action} with an invalid message`,
-      );
-    }
-    if (isRpcError(err)) {
-      const unsupported = err.rpcErrorCode === 'NotImplemented' || err.rpcErrorCode === 'NotSupported';
-      return new ChargerCommandError(
-        unsupported ? 'not_supported' : 'rejected',
-        `station ${this.stationId} answered ${action} with ${err.rpcErrorCode}${err.rpcErrorMessage ? `: ${err.rpcErrorMessage}` : ''}`,
-      );
-    }
-    const message = err instanceof Error ? err.message : String(err);
-    // ocpp-rpc rejects calls in flight when the socket drops.
-    if (!this.client || /disconnect|closed|not open/i.test(message)) return this.offlineError(action);
-    return new ChargerCommandError('rejected', `${action} to station ${this.stationId} failed: ${message}`);
+  private transactionContext(): TransactionContext {
+    return {
+      stationId: this.stationId,
+      accepted: this.admission === 'accepted',
+      ledger: this.d.ledger,
+      authorizer: this.d.authorizer,
+      clock: this.d.clock,
+      log: this.log,
+      connector: (id, what) => this.connector(id, what),
+      seen: () => this.seen(),
+    };
   }
 }
