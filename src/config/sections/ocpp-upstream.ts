@@ -65,6 +65,8 @@ export const ocppUpstreamSection = z
     // A URL that is not ws/wss at all already has its own message.
     const scheme = /^wss:\/\//i.test(url) ? 'wss:' : /^ws:\/\//i.test(url) ? 'ws:' : null;
     const profile = upstream.security_profile;
+    // An invalid profile already has its own message; the rules below would only add noise.
+    if (profile !== 0 && profile !== 1 && profile !== 2) return;
     if (profile === 2 && scheme === 'ws:') {
       reportAt(check, ['url'], 'must start with wss:// for security_profile 2 (TLS)');
     }

@@ -3,10 +3,15 @@
  * with an authorization hook): security profile 1, Pending/Rejected boots, configuration keys,
  * and the central-system calls a tethered BS20 answers in its own way.
  */
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OcppUpstreamSettings } from '../../../src/ocpp/client/charge-point.js';
 import { OcppTsCentralSystem } from './peers.js';
 import { cleanupWorld, makeRig, makeWorld, type Rig, turns, waitFor } from './rig.js';
+
+/** A self-signed certificate for 127.0.0.1, valid 2020–2120 (test fixture, not a secret). */
+const TEST_CERT = readFileSync(new URL('./fixtures/csms-test.crt', import.meta.url));
+const TEST_KEY = readFileSync(new URL('./fixtures/csms-test.key', import.meta.url));
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -54,6 +59,42 @@ describe('charge point against ocpp-ts', () => {
       },
     });
     expect(asText.cs.of('BootNotification')).toHaveLength(1);
+  });
+
+  it('connects over TLS with security profile 2, trusting only the given CA', async () => {
+    const world = makeWorld();
+    cleanups.push(() => cleanupWorld(world));
+    const cs = await OcppTsCentralSystem.create(world.clock, { cert: TEST_CERT, key: TEST_KEY });
+    cleanups.push(() => cs.stop());
+    const password = 'a-long-station-password';
+    cs.requiredAuthorization = basic('BS20-GARAGE', password);
+    expect(cs.url).toMatch(/^wss:/);
+
+    // Without the CA the certificate is not trusted: no HTTP request ever reaches the server.
+    const untrusting = await makeRig({
+      url: cs.url,
+      world,
+      settings: { securityProfile: 2, password, tls: { rejectUnauthorized: true } },
+    });
+    await turns(200);
+    await untrusting.clock.advance(5_000);
+    await turns(200);
+    expect(cs.lastAuthorization).toBeUndefined();
+    expect(untrusting.bridge.connection.isOpen).toBe(false);
+    await untrusting.stop();
+
+    const rig = await makeRig({
+      url: cs.url,
+      world,
+      settings: { securityProfile: 2, password, tls: { ca: TEST_CERT, rejectUnauthorized: true } },
+    });
+    cleanups.push(() => rig.stop());
+    await waitFor(() => cs.of('Heartbeat').length === 1, 'boot over TLS', {
+      clock: world.clock,
+      stepMs: 1_000,
+    });
+    expect(cs.lastAuthorization).toBe(basic('BS20-GARAGE', password));
+    expect(rig.frames.problems).toEqual([]);
   });
 
   it('keeps retrying a refused login, and reconnects with a new AuthorizationKey (TC_073)', async () => {

@@ -5,6 +5,7 @@
  * point, and can be stopped and started again on the same port.
  */
 import http, { type Server } from 'node:http';
+import https from 'node:https';
 import { createServer } from 'node:net';
 import { CentralSystem } from '@voltbras/ts-ocpp';
 import { type OcppClientConnection, OcppServer } from 'ocpp-ts';
@@ -22,6 +23,10 @@ export interface TestCentralSystem {
   readonly received: Received[];
   bootStatus: 'Accepted' | 'Pending' | 'Rejected';
   bootIntervalS: number;
+  /** idTagInfo.status in Authorize/StartTransaction answers. */
+  idTagStatus: 'Accepted' | 'Invalid' | 'Blocked';
+  /** The next call of this action is received but never answered. */
+  holdNext: string | null;
   /** Authorization header of the last websocket upgrade. */
   lastAuthorization: string | undefined;
   connected(): boolean;
@@ -46,6 +51,8 @@ abstract class Backend {
   readonly received: Received[] = [];
   bootStatus: 'Accepted' | 'Pending' | 'Rejected' = 'Accepted';
   bootIntervalS = 300;
+  idTagStatus: 'Accepted' | 'Invalid' | 'Blocked' = 'Accepted';
+  holdNext: string | null = null;
   lastAuthorization: string | undefined;
   private nextTransactionId = 1;
 
@@ -62,6 +69,14 @@ abstract class Backend {
     return this.received.filter((r) => r.action === action).map((r) => r.payload);
   }
 
+  /** True when this call is to go unanswered (recorded all the same). */
+  protected held(action: string, payload: Record<string, unknown>): boolean {
+    if (this.holdNext !== action) return false;
+    this.holdNext = null;
+    this.received.push({ action, payload });
+    return true;
+  }
+
   protected answer(action: string, payload: Record<string, unknown>): Record<string, unknown> {
     this.received.push({ action, payload });
     const now = new Date(this.clock.now()).toISOString();
@@ -71,10 +86,11 @@ abstract class Backend {
       case 'Heartbeat':
         return { currentTime: now };
       case 'Authorize':
+        return { idTagInfo: { status: this.idTagStatus } };
       case 'StopTransaction':
         return { idTagInfo: { status: 'Accepted' } };
       case 'StartTransaction':
-        return { transactionId: this.nextTransactionId++, idTagInfo: { status: 'Accepted' } };
+        return { transactionId: this.nextTransactionId++, idTagInfo: { status: this.idTagStatus } };
       case 'DataTransfer':
         return { status: 'Accepted' };
       default:
@@ -104,6 +120,7 @@ export class VoltbrasCentralSystem extends Backend implements TestCentralSystem 
       async (request, meta) => {
         this.lastAuthorization = meta.httpRequest.headers.authorization;
         const { action, ocppVersion, ...payload } = request as unknown as Record<string, unknown>;
+        if (this.held(String(action), payload)) return new Promise<never>(() => undefined);
         return { ...this.answer(String(action), payload), action, ocppVersion } as never;
       },
       { host: '127.0.0.1', websocketRequestTimeout: 10_000 },
@@ -147,10 +164,22 @@ export class OcppTsCentralSystem extends Backend implements TestCentralSystem {
   /** Rejects an upgrade unless the Authorization header is this (SP1 tests). */
   requiredAuthorization: string | undefined;
 
-  static async create(clock: ManualClock): Promise<OcppTsCentralSystem> {
-    const cs = new OcppTsCentralSystem(await freePort(), clock);
+  /** With `tls`, a wss:// server (security profile 2). */
+  readonly tls: { cert: Buffer; key: Buffer } | undefined;
+
+  constructor(port: number, clock: ManualClock, tls?: { cert: Buffer; key: Buffer }) {
+    super(port, clock);
+    this.tls = tls;
+  }
+
+  static async create(clock: ManualClock, tls?: { cert: Buffer; key: Buffer }): Promise<OcppTsCentralSystem> {
+    const cs = new OcppTsCentralSystem(await freePort(), clock, tls);
     await cs.start();
     return cs;
+  }
+
+  override get url(): string {
+    return `${this.tls ? 'wss' : 'ws'}://127.0.0.1:${this.port}/ocpp`;
   }
 
   connected(): boolean {
@@ -183,22 +212,29 @@ export class OcppTsCentralSystem extends Backend implements TestCentralSystem {
         'MeterValues',
         'DataTransfer',
       ]) {
-        connection.on(action as 'Heartbeat', (payload: unknown, cb: (response: never) => void) =>
-          cb(this.answer(action, payload as Record<string, unknown>) as never),
-        );
+        connection.on(action as 'Heartbeat', (payload: unknown, cb: (response: never) => void) => {
+          const request = payload as Record<string, unknown>;
+          if (!this.held(action, request)) cb(this.answer(action, request) as never);
+        });
       }
     });
-    const original = http.createServer;
+    const originalHttp = http.createServer;
+    const originalHttps = https.createServer;
     let created: Server | null = null;
-    // ocpp-ts creates its http server inside listen() and never exposes it.
+    // ocpp-ts creates its http(s) server inside listen() and never exposes it.
     http.createServer = ((...args: Parameters<typeof http.createServer>) => {
-      created = original(...args);
+      created = originalHttp(...args);
       return created;
     }) as typeof http.createServer;
+    https.createServer = ((...args: Parameters<typeof https.createServer>) => {
+      created = originalHttps(...args);
+      return created;
+    }) as typeof https.createServer;
     try {
-      ocpp.listen(this.port);
+      ocpp.listen(this.port, this.tls);
     } finally {
-      http.createServer = original;
+      http.createServer = originalHttp;
+      https.createServer = originalHttps;
     }
     const server = created as Server | null;
     if (!server) throw new Error('ocpp-ts did not create an http server');
