@@ -266,6 +266,8 @@ export class UpstreamConnection {
     this.attempt = 0;
     this.log.info({ url: this.o.url, station: this.o.stationId }, 'connected to the central system');
     this.events.emit('open');
+    // The status messages that follow count as traffic: no heartbeat squeezed in between them.
+    this.lastOutboundAt = this.o.clock.now();
     if (this.acceptedOnce) {
       this.scheduleHeartbeat();
       this.events.emit('ready', false);

@@ -288,6 +288,7 @@ describe('charge point against @voltbras/ts-ocpp', () => {
     await waitFor(() => cs.of('MeterValues').length === 2, 'meter values before the outage');
 
     await cs.stop();
+    const beforeOutage = cs.received.length;
     await waitFor(() => !rig.bridge.connection.isOpen, 'the socket to drop');
     // Ten minutes without the central system; the car is stopped locally after eight.
     for (let s = 0; s < 48; s++) {
@@ -312,6 +313,12 @@ describe('charge point against @voltbras/ts-ocpp', () => {
     await waitFor(() => rig.bridge.queue.size === 0, 'queue empty');
     expect(cs.of('StartTransaction')).toHaveLength(1);
     expect(cs.of('BootNotification')).toHaveLength(1);
+    // Reconnected without a new boot: status first, then the queue in order.
+    const afterOutage = cs.received
+      .slice(beforeOutage)
+      .map((r) => r.action)
+      .filter((a) => a !== 'Heartbeat');
+    expect(dedupe(afterOutage)).toEqual(['StatusNotification', 'MeterValues', 'StopTransaction']);
     const actions = cs.received
       .map((r) => r.action)
       .filter((a) => a !== 'StatusNotification' && a !== 'Heartbeat');
