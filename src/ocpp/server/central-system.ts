@@ -4,15 +4,8 @@
  * with at most one live connection (a newer connection replaces the older one), and a policy for
  * stations that are not configured.
  */
-import {
-  createServer as createHttpServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { Clock } from '../../core/clock.js';
 import { TypedEmitter } from '../../core/emitter.js';
 import type { Logger } from '../../log.js';
@@ -27,13 +20,19 @@ import {
 import { OCPP16_PROTOCOL } from '../types.js';
 import type { IdTagAuthorizer } from './authorizer.js';
 import { registerStationHandlers } from './handlers.js';
+import {
+  judgeHandshake,
+  normalisePath,
+  type SecurityProfile,
+  type UnknownStationPolicy,
+} from './handshake.js';
+import { listenForStations } from './listener.js';
 import { type Admission, OcppStation } from './station.js';
 import type { OcppStationCharger } from './station-charger.js';
 import { idForIdentity, type StationConfig, StationDirectory } from './station-config.js';
 import type { TransactionLedger } from './transactions.js';
 
-export type SecurityProfile = 0 | 1 | 2;
-export type UnknownStationPolicy = 'reject' | 'pending' | 'accept';
+export type { SecurityProfile, UnknownStationPolicy } from './handshake.js';
 
 export interface CentralSystemOptions {
   host: string;
@@ -146,26 +145,12 @@ export class OcppCentralSystem {
         'websocket upgrade aborted',
       ),
     );
-    const onRequest = (_req: IncomingMessage, res: ServerResponse) => {
-      res
-        .writeHead(426, { 'content-type': 'text/plain' })
-        .end('OCPP central system: connect with a websocket\n');
-    };
-    const http =
-      o.securityProfile === 2 && o.tls
-        ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key, minVersion: 'TLSv1.2' }, onRequest)
-        : createHttpServer(onRequest);
-    http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      socket.on('error', () => socket.destroy());
-      void rpc.handleUpgrade(req, socket, head).catch(() => socket.destroy());
-    });
-    http.on('tlsClientError', (err: Error) => this.log.debug({ err: err.message }, 'TLS handshake failed'));
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(o.port, o.host, () => {
-        http.off('error', reject);
-        resolve();
-      });
+    const http = await listenForStations({
+      rpc,
+      host: o.host,
+      port: o.port,
+      tls: o.securityProfile === 2 && o.tls ? o.tls : null,
+      log: this.log,
     });
     this.rpc = rpc;
     this.http = http;
@@ -199,8 +184,7 @@ export class OcppCentralSystem {
   }
 
   private pathPrefix(): string {
-    const trimmed = this.o.path.replace(/\/+$/, '');
-    return trimmed.startsWith('/') || trimmed === '' ? trimmed : `/${trimmed}`;
+    return normalisePath(this.o.path);
   }
 
   private authenticate(
@@ -209,29 +193,26 @@ export class OcppCentralSystem {
     reject: (code: number, message: string) => void,
   ): void {
     const { identity } = handshake;
-    const refuse = (status: number, reason: string) => {
-      this.log.warn({ identity, status, reason, from: handshake.remoteAddress }, 'OCPP connection refused');
-      this.events.emit('connection_refused', {
-        identity,
-        status,
-        reason,
-        remoteAddress: handshake.remoteAddress,
-      });
-      reject(status, reason);
-    };
-    if (handshake.endpoint.replace(/\/+$/, '') !== this.pathPrefix() || identity === '') {
-      refuse(404, 'Not found');
+    const verdict = judgeHandshake(handshake, {
+      pathPrefix: this.o.path,
+      securityProfile: this.o.securityProfile,
+      unknownStations: this.o.unknownStations,
+      directory: this.directory,
+    });
+    if (verdict.accept) {
+      const session: ClientSession = { identity };
+      accept(session);
       return;
     }
-    const entry = this.directory.get(identity);
-    const session: ClientSession = { identity };
-    if (entry && this.o.securityProfile >= 1 && !entry.password?.matches(handshake.password)) {
-      refuse(401, 'Unauthorized');
-    } else if (!entry && this.o.unknownStations === 'reject') {
-      refuse(404, 'Unknown station');
-    } else {
-      accept(session);
-    }
+    const { status, reason } = verdict;
+    this.log.warn({ identity, status, reason, from: handshake.remoteAddress }, 'OCPP connection refused');
+    this.events.emit('connection_refused', {
+      identity,
+      status,
+      reason,
+      remoteAddress: handshake.remoteAddress,
+    });
+    reject(status, reason);
   }
 
   private onClient(client: RpcServerClient): void {
