@@ -1,10 +1,12 @@
 /**
  * Everything the extension keeps for one charger: its publisher, the next-session choices, its
- * capabilities (which follow what the charger learns at login), its discovery message and the
+ * charge plan, its capabilities (which follow what the charger learns at login), its discovery message and the
  * command target the router uses.
  */
 import { type Charger, type ChargerInfo, isClocked, isConfigurable } from '../core/charger.js';
 import { type ChargerCapabilities, describeCapabilities } from './capabilities.js';
+import { ChargePlanControl } from './charge-plan-control.js';
+import type { ChargePlanStore } from './charge-plan-store.js';
 import { ChargerPublisher, type ChargerPublisherOptions } from './charger-publisher.js';
 import type { CommandTarget } from './command-router.js';
 import { isRestartable } from './command-runner.js';
@@ -34,6 +36,8 @@ export interface ChargerBindingOptions extends Omit<ChargerPublisherOptions, 'ex
   stateExtras?: () => ChargerStateExtras;
   /** The session tracker following user choices and stops from Home Assistant. */
   sessionHooks?: SessionHooks | null;
+  /** Where charge-plan inputs are kept; the planner exists only with sessionFeatures and a store. */
+  planStore?: ChargePlanStore | null;
 }
 
 export class ChargerBinding {
@@ -41,6 +45,8 @@ export class ChargerBinding {
   readonly deviceId: string;
   readonly publisher: ChargerPublisher;
   readonly next: NextSession;
+  /** The charge planner; null without the session tracker. */
+  readonly plan: ChargePlanControl | null;
   private readonly o: ChargerBindingOptions;
   private caps: ChargerCapabilities;
   /** What the last discovery message was built from. */
@@ -53,6 +59,26 @@ export class ChargerBinding {
     this.next = new NextSession(options.sessionHooks ?? null);
     this.caps = this.describe();
     this.publisher = new ChargerPublisher({ ...options, extras: () => this.extras() });
+    this.plan =
+      options.sessionFeatures !== null && options.planStore
+        ? new ChargePlanControl({
+            charger: options.charger,
+            store: options.planStore,
+            clock: options.clock,
+            changed: () => this.publisher.requestState(),
+          })
+        : null;
+  }
+
+  /** Publish state and events; follow the plan's deadline. */
+  start(): void {
+    this.publisher.start();
+    this.plan?.start();
+  }
+
+  stop(): void {
+    this.plan?.stop();
+    this.publisher.stop();
   }
 
   /** The discovery config for the charger as it is now. */
@@ -91,6 +117,7 @@ export class ChargerBinding {
       },
       users: () => this.caps.users,
       next: this.next,
+      plan: this.plan,
       applied: () => this.publisher.requestState(),
       snapBack: () => void this.publisher.publishState(true),
     };
@@ -117,6 +144,10 @@ export class ChargerBinding {
       users: this.caps.sessions && this.caps.users.length > 0 ? this.caps.users : null,
       limits: this.caps.sessionLimits,
     });
-    return { ...(this.o.stateExtras?.() ?? {}), ...own };
+    return {
+      ...(this.o.stateExtras?.() ?? {}),
+      ...own,
+      ...(this.plan ? { plan: this.plan.stateExtras() } : {}),
+    };
   }
 }

@@ -9,6 +9,7 @@ import type { Charger } from '../core/charger.js';
 import { ChargerCommandError } from '../core/charger.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../log.js';
+import type { PlanTarget } from './charge-plan-control.js';
 import { runCommand } from './command-runner.js';
 import { type CommandContext, parseCommand } from './commands.js';
 import type { NextSession } from './next-session.js';
@@ -23,6 +24,8 @@ export interface CommandTarget {
   /** Configured users for the `user` select. */
   users(): readonly string[];
   next: NextSession;
+  /** The charge plan; absent or null when this charger has none (no session tracker). */
+  plan?: PlanTarget | null;
   /** After a command went through: publish the (probably changed) state soon. */
   applied(): void;
   /** After a rejection: publish the state now, even if unchanged, so the UI snaps back. */
@@ -131,7 +134,7 @@ export class CommandRouter {
     }
     const run = async (): Promise<void> => {
       try {
-        await runCommand(target.charger, command, target.next, this.o.clock.now());
+        await runCommand(target.charger, command, target.next, this.o.clock.now(), target.plan ?? null);
         this.log.info({ charger: chargerId, key, payload: printable(payload) }, 'command applied');
         target.applied();
       } catch (err) {

@@ -3,6 +3,7 @@
  * ends in a ChargerCommandError with a reason a user can read.
  */
 import { type Charger, ChargerCommandError, isClocked, isConfigurable } from '../core/charger.js';
+import type { PlanTarget } from './charge-plan-control.js';
 import type { ChargerCommand } from './commands.js';
 import type { NextSession } from './next-session.js';
 
@@ -19,12 +20,18 @@ function notSupported(charger: Charger, what: string): ChargerCommandError {
   return new ChargerCommandError('not_supported', `charger ${charger.id} cannot ${what}`);
 }
 
+/** `plan` is null for chargers without a charge planner (no session tracker). */
 export async function runCommand(
   charger: Charger,
   command: ChargerCommand,
   next: NextSession,
   nowMs: number,
+  plan: PlanTarget | null = null,
 ): Promise<void> {
+  const planner = (): PlanTarget => {
+    if (plan === null) throw notSupported(charger, 'plan a charge (the session tracker is not running)');
+    return plan;
+  };
   switch (command.key) {
     case 'charging':
       if (command.on) {
@@ -77,6 +84,22 @@ export async function runCommand(
     case 'restart':
       if (!isRestartable(charger)) throw notSupported(charger, 'be restarted from here');
       await charger.restart();
+      return;
+    case 'plan_battery_kwh':
+      planner().set({ batteryKwh: command.kwh });
+      return;
+    case 'plan_soc_now':
+      planner().set({ socNowPercent: command.percent });
+      return;
+    case 'plan_soc_target':
+      planner().set({ socTargetPercent: command.percent });
+      return;
+    case 'plan_deadline':
+      planner().set({ deadlineAt: command.at });
+      return;
+    case 'plan_apply':
+      // The charger's own validation (6 A … ceiling) still applies: this is a normal current change.
+      await charger.setMaxCurrent(planner().plannedCurrentA());
       return;
   }
 }

@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import type { BridgeApi } from '../mqtt/bridge-api.js';
 import type { MqttConnection } from '../mqtt/connection.js';
 import { BridgePublisher, type LogLevel } from './bridge-publisher.js';
+import { ChargePlanStore } from './charge-plan-store.js';
 import { ChargerBinding, type SessionFeatures } from './charger-binding.js';
 import { CommandRouter, type CommandTarget } from './command-router.js';
 import { buildBridgeDiscovery, type OriginInfo } from './discovery.js';
@@ -37,7 +38,7 @@ export interface HomeAssistantOptions {
   /** expire_after of live measurements; 0 disables it (and the refresh that feeds it). */
   expireAfterS: number;
   origin: OriginInfo;
-  /** Where the discovery registry file lives. */
+  /** Where the discovery registry and the charge-plan inputs live. */
   dataDir: string;
   clock: Clock;
   logger: Logger;
@@ -77,6 +78,7 @@ export class HomeAssistantExtension {
   private readonly router: CommandRouter;
   private readonly registry: DiscoveryRegistry;
   private readonly discovery: DiscoveryPublisher;
+  private readonly planStore: ChargePlanStore;
   private readonly unsubscribe: Array<() => void> = [];
   private birthTimer: TimerHandle | undefined;
   private started = false;
@@ -87,6 +89,11 @@ export class HomeAssistantExtension {
     this.log = options.logger.child({ component: 'homeassistant' });
     this.topics = createTopics(options.topics);
     const connection = options.connection;
+    this.planStore = new ChargePlanStore({
+      dataDir: options.dataDir,
+      clock: options.clock,
+      logger: this.log,
+    });
     for (const charger of options.chargers) {
       if (this.bindings.has(charger.id)) throw new Error(`two chargers have the id '${charger.id}'`);
       const binding = new ChargerBinding({
@@ -107,6 +114,7 @@ export class HomeAssistantExtension {
         sessionFeatures: options.sessionFeatures?.(charger.id) ?? null,
         ...(options.stateExtras ? { stateExtras: () => options.stateExtras?.(charger.id) ?? {} } : {}),
         sessionHooks: options.sessionHooks?.(charger.id) ?? null,
+        planStore: this.planStore,
       });
       this.bindings.set(charger.id, binding);
     }
@@ -154,10 +162,12 @@ export class HomeAssistantExtension {
     this.started = true;
     const { connection } = this.o;
     if (this.o.discoveryEnabled) await this.registry.load();
+    // Before the first state publish, so Home Assistant never sees the plan inputs blank after a restart.
+    await this.planStore.load();
     this.bridge.registerRequests();
     await this.o.bridgeApi.start();
     for (const binding of this.bindings.values()) {
-      binding.publisher.start();
+      binding.start();
       this.unsubscribe.push(
         binding.charger.events.on('state', (next, prev) =>
           this.onChargerState(binding, next.link !== prev.link),
@@ -182,14 +192,14 @@ export class HomeAssistantExtension {
     this.o.clock.clearTimeout(this.birthTimer);
     this.birthTimer = undefined;
     for (const off of this.unsubscribe.splice(0)) off();
-    for (const binding of this.bindings.values()) binding.publisher.stop();
+    for (const binding of this.bindings.values()) binding.stop();
     const offline = Promise.allSettled([
       ...[...this.bindings.values()].map((e) => e.publisher.publishOffline()),
       this.bridge.publishOffline(),
     ]);
     // Offline, nothing can be acknowledged: the broker already shows our last will.
     if (this.o.connection.isConnected) await this.withinStopTimeout(offline);
-    await this.registry.flush();
+    await Promise.all([this.registry.flush(), this.planStore.flush()]);
   }
 
   /** Re-publish one charger's state (the session tracker's extras changed). */
