@@ -50,7 +50,22 @@ function describeYamlError(error: YAMLError): string {
       ? '!secret needs a name, e.g. password: !secret mqtt_password'
       : `unknown YAML tag ${tag}; chargebridge understands only !secret, e.g. password: !secret mqtt_password`;
   }
-  return `YAML syntax error: ${first}`;
+  // The parser quotes the offending text, which can be a password on a broken line: the line and
+  // column already say where, so the quote is left out.
+  return `YAML syntax error: ${first.replace(/:\s*"[\s\S]*"$/, '')}`;
+}
+
+/** Aliases and merges are resolved here; a broken one is a configuration error, not a crash. */
+function toPlainValue(doc: ReturnType<typeof parseDocument>): { value: unknown; issue: ConfigIssue | null } {
+  try {
+    return { value: doc.toJS({ maxAliasCount: 100 }), issue: null };
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    return {
+      value: undefined,
+      issue: { path: '', message: `YAML anchors, aliases or merge keys: ${reason}` },
+    };
+  }
 }
 
 export function parseYamlSource(text: string): YamlSource {
@@ -93,8 +108,10 @@ export function parseYamlSource(text: string): YamlSource {
     return { node, range };
   };
 
+  const plain = issues.length > 0 ? { value: undefined, issue: null } : toPlainValue(doc);
+  if (plain.issue) issues.push(plain.issue);
   return {
-    value: issues.length > 0 ? undefined : doc.toJS({ maxAliasCount: 100 }),
+    value: plain.value,
     issues,
     locate(path) {
       const { range } = nodeAt(path);

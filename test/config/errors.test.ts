@@ -39,6 +39,19 @@ describe('YAML syntax errors', () => {
     expect(issues[0]?.message).toMatch(/^YAML syntax error: /);
   });
 
+  it('never quote the broken text: it may be a password', () => {
+    const text = 'mqtt:\n  url: mqtt://broker:1883\n  username: cb\n  password: "Hunter2-secret" oops\n';
+    const issues = issuesOf(text);
+    expect(issues.length).toBeGreaterThan(0);
+    expect(JSON.stringify(issues)).not.toContain('Hunter2-secret');
+    expect(issues[0]).toMatchObject({ line: 4 });
+  });
+
+  it('a broken alias or merge key is a configuration error, not a crash', () => {
+    expect(issuesOf('mqtt:\n  base_topic: *nowhere\n')[0]?.message).toMatch(/^YAML/);
+    expect(issuesOf('defaults: &d [1, 2]\nmqtt:\n  <<: *d\n')[0]?.message).toMatch(/^YAML/);
+  });
+
   it('report duplicate keys at the second one', () => {
     const issues = issuesOf('log_level: info\nlog_level: debug\n');
     expect(issues).toEqual([

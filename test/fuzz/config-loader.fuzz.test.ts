@@ -3,9 +3,8 @@
  * a valid configuration or a ConfigError listing its problems — never another exception — and no
  * secret (a PIN, a password, a token, a value from secrets.yaml, a *_file or the environment) ever
  * appears in an error message or in the redacted configuration that `bridge/info` publishes.
- *
- * Two loader bugs this fuzz found are tolerated and counted until src/config fixes them (see
- * KNOWN_BUGS below): remove each filter once its fix lands and the fuzz guards it from then on.
+ * It found two loader bugs, now fixed and guarded here: a broken alias or merge escaped as a plain
+ * Error, and a syntax error quoted the offending text (a password on a broken line).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -200,26 +199,9 @@ function mutateText(text: string, random: SeededRandom): string {
   }
 }
 
-/**
- * Known bugs in src/config, tolerated here so the rest of the contract stays guarded in CI:
- * - yaml's doc.toJS() throws (unresolved alias, `<<:` merging a non-map, alias-count bomb) and
- *   parseYamlSource does not catch it, so a plain Error escapes instead of a ConfigError;
- * - YAML syntax errors quote the offending token (`Unexpected scalar token in YAML stream: "…"`),
- *   which is the secret itself when the broken line is `password: …` or `token: …`.
- */
-const KNOWN_BUGS = {
-  toJsEscape: (error: unknown) =>
-    !(error instanceof ConfigError) &&
-    error instanceof Error &&
-    /Unresolved alias|Merge sources must be|Excessive alias count/.test(error.message),
-  syntaxErrorQuotesToken: (issueMessage: string) =>
-    /^YAML syntax error: Unexpected \S+ token in YAML stream: "/.test(issueMessage),
-};
-
 type Outcome =
   | { kind: 'valid'; redacted: string }
-  | { kind: 'invalid'; message: string; knownLeakRisk: boolean }
-  | { kind: 'known_bug'; error: unknown }
+  | { kind: 'invalid'; message: string }
   | { kind: 'crash'; error: unknown };
 
 function load(text: string, env: NodeJS.ProcessEnv): Outcome {
@@ -227,7 +209,6 @@ function load(text: string, env: NodeJS.ProcessEnv): Outcome {
     const loaded = parseConfigText(text, { path: CONFIG_PATH, env, systemTimezone: 'Europe/Berlin' });
     return { kind: 'valid', redacted: JSON.stringify(redactConfig(loaded.config, loaded.secretValues)) };
   } catch (error) {
-    if (KNOWN_BUGS.toJsEscape(error)) return { kind: 'known_bug', error };
     if (!(error instanceof ConfigError)) return { kind: 'crash', error };
     if (
       error.issues.length === 0 ||
@@ -235,13 +216,7 @@ function load(text: string, env: NodeJS.ProcessEnv): Outcome {
     ) {
       return { kind: 'crash', error: new Error(`ConfigError without readable issues: ${error.message}`) };
     }
-    const quoting = error.issues.filter((i) => KNOWN_BUGS.syntaxErrorQuotesToken(i.message));
-    const checked = error.issues.filter((i) => !quoting.includes(i));
-    return {
-      kind: 'invalid',
-      message: JSON.stringify(checked),
-      knownLeakRisk: quoting.length > 0,
-    };
+    return { kind: 'invalid', message: JSON.stringify(error.issues) };
   }
 }
 
@@ -260,7 +235,6 @@ describe('fuzz: the config loader', () => {
     const random = seededRandom(seed);
     const failures: string[] = [];
     const counts = { valid: 0, invalid: 0 };
-    const knownBugHits = { toJsEscape: 0, syntaxErrorQuotesToken: 0 };
     for (let round = 0; round < ROUNDS && failures.length < 5; round++) {
       let text: string;
       const style = random.int(5);
@@ -303,11 +277,6 @@ describe('fuzz: the config loader', () => {
         );
         continue;
       }
-      if (outcome.kind === 'known_bug') {
-        knownBugHits.toJsEscape++;
-        continue;
-      }
-      if (outcome.kind === 'invalid' && outcome.knownLeakRisk) knownBugHits.syntaxErrorQuotesToken++;
       counts[outcome.kind]++;
       const shown = outcome.kind === 'valid' ? outcome.redacted : outcome.message;
       const leaked = (style === 3 ? SECRETS_FROM_ELSEWHERE : ALL_SECRETS).filter((secret) =>
@@ -315,11 +284,6 @@ describe('fuzz: the config loader', () => {
       );
       if (leaked.length > 0)
         failures.push(`round ${round}: ${leaked.join(', ')} shown in:\n${shown.slice(0, 1200)}`);
-    }
-    if (knownBugHits.toJsEscape + knownBugHits.syntaxErrorQuotesToken > 0) {
-      console.warn(
-        `[config fuzz] known src/config bugs hit (see KNOWN_BUGS): ${JSON.stringify(knownBugHits)}`,
-      );
     }
     expect(failures, `seed ${seed}`).toEqual([]);
     // Both outcomes are reached: the fuzz is not only breaking the file.
