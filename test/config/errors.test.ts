@@ -40,11 +40,12 @@ describe('YAML syntax errors', () => {
   });
 
   it('never quote the broken text: it may be a password', () => {
-    const text = 'mqtt:\n  url: mqtt://broker:1883\n  username: cb\n  password: "Hunter2-secret" oops\n';
+    // A stray bracket left over from an edit, right before the password.
+    const text = 'mqtt:\n  url: mqtt://broker:1883\n]Hunter2-secret\n';
     const issues = issuesOf(text);
     expect(issues.length).toBeGreaterThan(0);
     expect(JSON.stringify(issues)).not.toContain('Hunter2-secret');
-    expect(issues[0]).toMatchObject({ line: 4 });
+    expect(issues[0]).toMatchObject({ line: 3 });
   });
 
   it('a broken alias or merge key is a configuration error, not a crash', () => {
