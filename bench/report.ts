@@ -10,6 +10,8 @@ export interface BenchSection {
   table: string[][];
   /** Observations worth a line (ratios, caveats). */
   notes?: string[];
+  /** More tables after the notes (a series over time), each under its caption. */
+  extraTables?: Array<{ caption: string; table: string[][] }>;
 }
 
 export interface Bench {

@@ -3,13 +3,15 @@
  * `npm run bench -- decode latency` runs only the named ones (and still rewrites the file with them).
  */
 import { writeFileSync } from 'node:fs';
+import { brokerBench } from './broker.bench.js';
 import { daemonBench } from './daemon.bench.js';
 import { decodeBench } from './decode.bench.js';
 import { latencyBench } from './latency.bench.js';
 import { type Bench, machineLine, renderTable } from './report.js';
 import { sessionsBench } from './sessions.bench.js';
+import { soakBench } from './soak.bench.js';
 
-const ALL: Bench[] = [decodeBench, latencyBench, daemonBench, sessionsBench];
+const ALL: Bench[] = [decodeBench, latencyBench, daemonBench, sessionsBench, brokerBench, soakBench];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
@@ -26,6 +28,8 @@ async function main(): Promise<void> {
     const section = await bench.run();
     parts.push(`## ${section.title}`, '', section.method, '', renderTable(section.table), '');
     for (const note of section.notes ?? []) parts.push(`- ${note}`);
+    for (const extra of section.extraTables ?? [])
+      parts.push('', extra.caption, '', renderTable(extra.table));
     parts.push('', `Command: \`npm run bench -- ${bench.name}\``, '');
   }
   writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), `${parts.join('\n').trimEnd()}\n`);
