@@ -10,14 +10,14 @@ import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../log.js';
 import { DurableJsonFile } from '../../sessions/durable-adapter.js';
 import type { IdTagInfo, MeterValue, RequestOf, ResponseOf } from '../types.js';
-import { ocppTimestamp } from '../types.js';
 import { ConfigurationKeys, defaultKeyValues, type StoredKeys, storedKeysSchema } from './config-keys.js';
-import { basicAuthPassword, type Credentials, UpstreamConnection } from './connection.js';
+import { type Credentials, UpstreamConnection } from './connection.js';
 import { attachCsmsHandlers } from './csms-handlers.js';
 import { CurrentControl, type StoredProfiles, storedProfilesSchema } from './current-control.js';
+import { basicAuthPassword, bootRequestFor } from './identity.js';
 import { type Journal, journalSchema, OfflineQueue } from './offline-queue.js';
 import { RemoteControl } from './remote-control.js';
-import { type ConnectorStatus, chargePointStatus, connectorStatus, sameStatus } from './status-mapper.js';
+import { StatusReporter } from './status-reporter.js';
 import { TransactionTracker } from './transactions.js';
 
 /** Longest wait for the BS20's login before the first boot goes out anyway. */
@@ -62,11 +62,10 @@ export class ChargePointBridge {
   readonly current: CurrentControl;
   readonly remote: RemoteControl;
   readonly keys: ConfigurationKeys;
+  readonly status: StatusReporter;
   private readonly o: ChargePointBridgeOptions;
   private readonly log: Logger;
   private readonly settingsFile: DurableJsonFile<StoredKeys>;
-  private lastSent = new Map<number, ConnectorStatus>();
-  private statusChain: Promise<unknown> = Promise.resolve();
   private readonly unsubscribe: Array<() => void> = [];
 
   /** Reads the files from disk, then builds the bridge (not started). */
@@ -130,7 +129,7 @@ export class ChargePointBridge {
       stationId: settings.stationId,
       credentials: () => this.credentials(),
       tls: settings.tls,
-      bootRequest: () => this.bootRequest(),
+      bootRequest: () => bootRequestFor(this.charger.getInfo()),
       attachHandlers: (client) =>
         attachCsmsHandlers(client, {
           remote: this.remote,
@@ -181,7 +180,7 @@ export class ChargePointBridge {
       file: profilesFile,
       clock,
       logger: log,
-      onChange: () => this.refreshStatus(),
+      onChange: () => this.status.refresh(),
     });
     this.remote = new RemoteControl({
       charger,
@@ -196,8 +195,16 @@ export class ChargePointBridge {
         this.connection.rebootNeeded();
         this.connection.reconnectNow('Reset');
       },
-      onChange: () => this.refreshStatus(),
+      onChange: () => this.status.refresh(),
       afterReply: (work) => this.afterReply(work),
+    });
+    this.status = new StatusReporter({
+      charger,
+      tracker: this.tracker,
+      keys: this.keys,
+      connection: this.connection,
+      clock,
+      logger: log,
     });
   }
 
@@ -208,8 +215,8 @@ export class ChargePointBridge {
     this.remote.start();
     const { charger, connection } = this;
     this.unsubscribe.push(
-      charger.events.on('state', () => this.refreshStatus()),
-      this.tracker.events.on('changed', () => this.refreshStatus()),
+      charger.events.on('state', () => this.status.refresh()),
+      this.tracker.events.on('changed', () => this.status.refresh()),
       connection.events.on('registration', (status, intervalS) => {
         if (status !== 'Accepted' || intervalS <= 0) return;
         if (this.keys.change('HeartbeatInterval', String(intervalS)).result === 'Accepted')
@@ -257,60 +264,12 @@ export class ChargePointBridge {
     await this.settingsFile.write(this.keys.toStored()).catch(() => undefined);
   }
 
-  /** Connector 0 or 1 status as it would be sent now. */
-  statusOf(connectorId: 0 | 1): ConnectorStatus {
-    const state = this.charger.getState();
-    const operative = this.keys.operative;
-    if (connectorId === 0) return chargePointStatus(state, { operative });
-    return connectorStatus(state, {
-      operative,
-      transactionOpen: this.tracker.open !== null,
-      pausedByEvse: this.tracker.paused,
-      awaitingStart: this.tracker.awaitingStart,
-    });
-  }
-
   // ---- upstream messages ----------------------------------------------------------------------
 
   private onReady(booted: boolean): void {
-    this.lastSent.clear();
-    this.sendStatus(0, true);
-    this.sendStatus(1, true);
-    if (booted) this.chain(() => this.connection.request('Heartbeat', {}));
-    this.chain(async () => this.queue.kick());
-  }
-
-  private refreshStatus(): void {
-    if (!this.connection.ready) return;
-    for (const connectorId of [0, 1] as const) this.sendStatus(connectorId, false);
-  }
-
-  /** Queued behind earlier status messages so they arrive in the order they happened. */
-  private sendStatus(connectorId: 0 | 1, always: boolean, allowUnregistered = false): void {
-    const status = this.statusOf(connectorId);
-    if (!always && sameStatus(this.lastSent.get(connectorId) ?? null, status)) return;
-    this.lastSent.set(connectorId, status);
-    const request: RequestOf<'StatusNotification'> = {
-      connectorId,
-      status: status.status,
-      errorCode: status.errorCode,
-      timestamp: ocppTimestamp(this.o.clock.now()),
-    };
-    if (status.info !== undefined) request.info = status.info;
-    if (status.vendorErrorCode !== undefined) request.vendorErrorCode = status.vendorErrorCode;
-    this.chain(async () => {
-      const outcome = await this.connection.request('StatusNotification', request, { allowUnregistered });
-      // Not delivered: send it again at the next ready (status is never queued).
-      if (!outcome.ok && this.lastSent.get(connectorId) === status) this.lastSent.delete(connectorId);
-    });
-  }
-
-  private chain(step: () => Promise<unknown>): void {
-    this.statusChain = this.statusChain
-      .then(step)
-      .catch((err: unknown) =>
-        this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'upstream message failed'),
-      );
+    this.status.sendAll();
+    if (booted) this.status.chain(() => this.connection.request('Heartbeat', {}));
+    this.status.chain(async () => this.queue.kick());
   }
 
   private async sendMeterValue(
@@ -327,20 +286,6 @@ export class ChargePointBridge {
   private async authorize(idTag: string): Promise<IdTagInfo | null> {
     const outcome = await this.connection.request('Authorize', { idTag });
     return outcome.ok ? outcome.response.idTagInfo : null;
-  }
-
-  private bootRequest(): RequestOf<'BootNotification'> {
-    const info = this.charger.getInfo();
-    const request: RequestOf<'BootNotification'> = {
-      chargePointVendor: clip(info.manufacturer || 'Besen', 20),
-      chargePointModel: clip(info.model || 'BS20', 20),
-    };
-    if (info.serialNumber) {
-      request.chargePointSerialNumber = clip(info.serialNumber, 25);
-      request.chargeBoxSerialNumber = clip(info.serialNumber, 25);
-    }
-    if (info.firmwareVersion) request.firmwareVersion = clip(info.firmwareVersion, 50);
-    return request;
   }
 
   private credentials(): Credentials {
@@ -391,8 +336,7 @@ export class ChargePointBridge {
         break;
       case 'StatusNotification':
         this.afterReply(() => {
-          for (const c of [0, 1] as const)
-            if (connectorId === undefined || connectorId === c) this.sendStatus(c, true, true);
+          this.status.sendTriggered(connectorId);
         });
         break;
       case 'MeterValues':
@@ -431,8 +375,4 @@ export class ChargePointBridge {
         ),
       );
   }
-}
-
-function clip(text: string, max: number): string {
-  return text.length > max ? text.slice(0, max) : text;
 }

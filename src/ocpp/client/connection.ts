@@ -20,6 +20,7 @@ import {
   RpcState,
 } from '../rpc.js';
 import { type ChargePointAction, OCPP16_PROTOCOL, type RequestOf, type ResponseOf } from '../types.js';
+import { endpointFor } from './identity.js';
 
 export type Registration = 'none' | 'Pending' | 'Rejected' | 'Accepted';
 
@@ -367,23 +368,4 @@ export class UpstreamConnection {
 
 function isDisconnect(err: unknown): boolean {
   return err instanceof Error && err.name === 'AbortError';
-}
-
-/**
- * The Basic-auth password for an AuthorizationKey (ocpp.md §2.8): OCTT sends the key as hex and
- * expects the decoded bytes; many central systems compare the text as it is. `auto` decodes 32–80
- * hex characters (16–40 bytes) and keeps anything else as text.
- */
-export function basicAuthPassword(key: string, encoding: 'auto' | 'hex' | 'text'): string | Buffer {
-  const isHex = /^(?:[0-9a-fA-F]{2}){16,40}$/.test(key);
-  if (encoding === 'text' || (encoding === 'auto' && !isHex)) return key;
-  if (!isHex) return key;
-  return Buffer.from(key, 'hex');
-}
-
-/** The station id, percent-safe; a URL that already ends in it is cut back to the endpoint. */
-export function endpointFor(url: string, stationId: string): string {
-  const trimmed = url.replace(/\/+$/, '');
-  const last = trimmed.slice(trimmed.lastIndexOf('/') + 1);
-  return decodeURIComponent(last) === stationId ? trimmed.slice(0, trimmed.lastIndexOf('/')) : trimmed;
 }
