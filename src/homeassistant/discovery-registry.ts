@@ -4,9 +4,10 @@
  * Assistant too, and a component a charger lost can get its tombstone. Written durably (temp file +
  * fsync + rename); an unreadable file is moved aside, never deleted.
  */
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { asidePath, writeFileDurably } from '../core/durable-file.js';
 import type { Logger } from '../log.js';
 
 export const REGISTRY_FILE_NAME = 'homeassistant-discovery.json';
@@ -68,7 +69,7 @@ export class DiscoveryRegistry {
     }
     const parsed = parse(text);
     if (typeof parsed === 'string') {
-      const aside = `${this.path}.corrupt-${new Date(this.now()).toISOString().replace(/[:.]/g, '-')}`;
+      const aside = asidePath(this.path, this.now());
       try {
         await rename(this.path, aside);
       } catch {
@@ -120,7 +121,7 @@ export class DiscoveryRegistry {
   private startWrite(): void {
     this.dirty = false;
     const body = serialize(this.entries);
-    this.writing = writeDurably(this.path, body)
+    this.writing = writeFileDurably(this.path, body)
       .catch((err: unknown) => {
         // Not retried in a loop: the next change (or stop) writes again.
         this.log.warn({ file: this.path, err: errorText(err) }, 'could not write the discovery registry');
@@ -161,28 +162,6 @@ function serialize(entries: ReadonlyMap<string, RegisteredDevice>): string {
     if (device) devices[id] = device;
   }
   return `${JSON.stringify({ format: FORMAT, version: 1, devices }, null, 2)}\n`;
-}
-
-/** Temp file + fsync + rename + fsync of the directory: after a power cut we have the old or the new file. */
-async function writeDurably(path: string, body: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.tmp-${process.pid}`;
-  const file = await open(temp, 'w', 0o600);
-  try {
-    await file.writeFile(body, 'utf8');
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(temp, path);
-  const dir = await open(dirname(path), 'r');
-  try {
-    await dir.sync();
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename is still atomic.
-  } finally {
-    await dir.close();
-  }
 }
 
 function errorText(err: unknown): string {

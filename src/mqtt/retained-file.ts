@@ -3,10 +3,10 @@
  * a restart. Writes are debounced and durable (temp file + fsync + rename); a file we cannot read is
  * moved aside for inspection, never deleted.
  */
-import { open, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { type Clock, systemClock, type TimerHandle } from '../core/clock.js';
+import { moveAside, writeFileDurably } from '../core/durable-file.js';
 import type { Logger } from '../log.js';
 
 export type QoS = 0 | 1 | 2;
@@ -67,9 +67,7 @@ export class RetainedFile {
     }
     const parsed = parseFile(text);
     if (typeof parsed === 'string') {
-      const stamp = new Date(this.clock.now()).toISOString().replace(/[:.]/g, '-');
-      const aside = `${this.path}.corrupt-${stamp}`;
-      await rename(this.path, aside);
+      const aside = await moveAside(this.path, this.clock.now());
       this.logger.error(
         { file: this.path, movedTo: aside, reason: parsed },
         'retained message file is unreadable; moved it aside and starting with no retained messages',
@@ -111,7 +109,7 @@ export class RetainedFile {
     if (!this.dirty) return;
     this.dirty = false;
     const body = serialize([...this.messages.values()]);
-    this.writing = writeDurably(this.path, body)
+    this.writing = writeFileDurably(this.path, body)
       .catch((err: unknown) => {
         this.dirty = true;
         this.logger.error({ file: this.path, err }, 'could not write retained message file');
@@ -152,25 +150,4 @@ function serialize(messages: RetainedMessage[]): string {
       payloadBase64: m.payload.toString('base64'),
     })),
   });
-}
-
-/** Temp file + fsync + rename + fsync of the directory: after a power cut we have the old or the new file. */
-async function writeDurably(path: string, body: string): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}`;
-  const file = await open(temp, 'w', 0o600);
-  try {
-    await file.writeFile(body, 'utf8');
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(temp, path);
-  const dir = await open(dirname(path), 'r');
-  try {
-    await dir.sync();
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename is still atomic.
-  } finally {
-    await dir.close();
-  }
 }

@@ -62,7 +62,7 @@ describe.each(brokers)('MqttConnection against $name', (kind) => {
 
     const message = nextEvent(connection, 'message');
     await watcher.publish('cb/garage/set/max_current', '16');
-    expect((await message).map(String)).toEqual(['cb/garage/set/max_current', '16']);
+    expect((await message).map(String)).toEqual(['cb/garage/set/max_current', '16', 'false']);
     expect(received).toEqual([['cb/garage/set/max_current', '16']]);
     expect(connection.counters()).toMatchObject({ published: 1, received: 1, reconnects: 0, queued: 0 });
   });
@@ -132,10 +132,10 @@ describe.each(brokers)('MqttConnection against $name', (kind) => {
     const ha = await probe(broker);
     const first = nextEvent(connection, 'message');
     await ha.publish('cb/garage/set/charging', 'ON');
-    expect((await first).map(String)).toEqual(['cb/garage/set/charging', 'ON']);
+    expect((await first).map(String)).toEqual(['cb/garage/set/charging', 'ON', 'false']);
     const second = nextEvent(connection, 'message');
     await ha.publish('cb/garage/set/max_current', '10');
-    expect((await second).map(String)).toEqual(['cb/garage/set/max_current', '10']);
+    expect((await second).map(String)).toEqual(['cb/garage/set/max_current', '10', 'false']);
   });
 
   it('RetainedPublisher skips unchanged payloads and re-publishes everything after a reconnect', async () => {

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -57,7 +57,9 @@ describe('RetainedFile', () => {
     const file = make(join(sub, 'retained.json'));
     await file.load();
     file.set({ topic: 'a', payload: Buffer.from('x'), qos: 1 });
-    await file.flush(); // directory does not exist yet: logged, not thrown
+    await writeFile(sub, 'a file where the folder should be');
+    await file.flush(); // cannot write: logged, not thrown
+    await rm(sub);
     await mkdir(sub);
     await file.flush();
     expect(await readFile(join(sub, 'retained.json'), 'utf8')).toContain('"topic":"a"');
