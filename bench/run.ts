@@ -7,11 +7,20 @@ import { brokerBench } from './broker.bench.js';
 import { daemonBench } from './daemon.bench.js';
 import { decodeBench } from './decode.bench.js';
 import { latencyBench } from './latency.bench.js';
+import { ocppServerBench } from './ocpp-server.bench.js';
 import { type Bench, machineLine, renderTable } from './report.js';
 import { sessionsBench } from './sessions.bench.js';
 import { soakBench } from './soak.bench.js';
 
-const ALL: Bench[] = [decodeBench, latencyBench, daemonBench, sessionsBench, brokerBench, soakBench];
+const ALL: Bench[] = [
+  decodeBench,
+  latencyBench,
+  daemonBench,
+  sessionsBench,
+  brokerBench,
+  soakBench,
+  ocppServerBench,
+];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
