@@ -19,6 +19,7 @@ import { BridgeApi } from './mqtt/bridge-api.js';
 import { MqttConnection } from './mqtt/connection.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './mqtt/embedded-broker.js';
 import { startChargePointBridges } from './ocpp/client/start.js';
+import { registerOcppRequests } from './ocpp/server/bridge-requests.js';
 import type { OcppCentralSystem } from './ocpp/server/central-system.js';
 import { createCentralSystem } from './ocpp/server/create.js';
 import { openSessionService } from './sessions/service.js';
@@ -106,6 +107,8 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
     stopSteps.unshift(['mqtt connection', () => connection.close()]);
 
     const bridgeApi = new BridgeApi({ connection, baseTopic: config.mqtt.baseTopic, logger: log });
+    // ocpp/* requests: station operations without a Home Assistant entity (reset, availability, …).
+    if (ocppServer) registerOcppRequests(bridgeApi, ocppServer);
     const sessions = await openSessionService({ config, chargers, bridgeApi, clock, logger: log });
     const homeAssistant = new HomeAssistantExtension({
       connection,

@@ -3,6 +3,7 @@
  * frame we send against typed-ocpp's 1.6 schemas, and event-based waits (no sleeps).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OCPP16 } from 'typed-ocpp';
@@ -170,6 +171,33 @@ export function untilState(
       resolve(s);
     });
   });
+}
+
+/** A free TCP port on loopback (for configs that cannot say "any port"). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/**
+ * Waits for `condition`, letting socket I/O run between checks and moving a ManualClock by
+ * `stepMs` each turn (for code that waits on timers). Gives up after `maxTurns`.
+ */
+export async function eventually(
+  condition: () => boolean,
+  what: string,
+  options: { clock?: ManualClock; stepMs?: number; maxTurns?: number } = {},
+): Promise<void> {
+  const maxTurns = options.maxTurns ?? 2000;
+  for (let turn = 0; !condition(); turn++) {
+    if (turn >= maxTurns) throw new Error(`gave up waiting for ${what}`);
+    if (options.clock) await options.clock.advance(options.stepMs ?? 100);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
 
 /** A promise and its resolver, for "the peer received X" hooks. */
