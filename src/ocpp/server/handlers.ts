@@ -36,11 +36,11 @@ export function registerStationHandlers(
   const now = () => ocppTimestamp(clock.now());
   let first = true;
   // After the answer to the first call has gone out: refresh the station's state (ocpp.md §3 item 9).
-  const afterFirst = (bootSeen: boolean) => {
+  const afterFirst = () => {
     if (!first) return;
     first = false;
     setTimeout(() => {
-      if (station.isCurrent(client)) void station.refresh(bootSeen);
+      if (station.isCurrent(client)) void station.refresh();
     }, 0);
   };
 
@@ -49,7 +49,7 @@ export function registerStationHandlers(
     'BootNotification',
     ({ params }) => {
       const answer = station.onBoot(unwrap(parseBoot(params)));
-      if (answer.status === 'Accepted') afterFirst(true);
+      if (answer.status === 'Accepted') afterFirst();
       return { ...answer, currentTime: now() };
     },
     options,
@@ -60,7 +60,7 @@ export function registerStationHandlers(
     'Heartbeat',
     () => {
       station.seen();
-      afterFirst(false);
+      afterFirst();
       return { currentTime: now() };
     },
     options,
@@ -71,7 +71,7 @@ export function registerStationHandlers(
     'StatusNotification',
     ({ params }) => {
       station.onStatus(unwrap(parseStatus(params)));
-      afterFirst(false);
+      afterFirst();
       return {};
     },
     options,
@@ -89,7 +89,7 @@ export function registerStationHandlers(
     'StartTransaction',
     async ({ params }) => {
       const answer = await station.onStart(unwrap(parseStart(params)));
-      afterFirst(false);
+      afterFirst();
       return answer;
     },
     options,
@@ -120,7 +120,7 @@ export function registerStationHandlers(
     ({ params }) => {
       if (!isRecord(params)) throw rpcError('TypeConstraintViolation', 'MeterValues must be an object');
       station.onMeterValues(parseMeterValues(params));
-      afterFirst(false);
+      afterFirst();
       return {};
     },
     options,

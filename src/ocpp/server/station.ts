@@ -44,6 +44,8 @@ export class OcppStation implements StationPort {
   private client: RpcServerClient | null = null;
   private infoValue: ChargerInfo;
   private stackLevel = 0;
+  /** A BootNotification has told us who the station is (since chargebridge started). */
+  private identified = false;
   private readonly warnedConnectors = new Set<number>();
 
   constructor(config: StationConfig, admission: Admission, deps: StationDeps) {
@@ -152,6 +154,7 @@ export class OcppStation implements StationPort {
         firmwareVersion: boot.firmwareVersion,
       };
     }
+    this.identified = true;
     this.seen();
     this.log.info({ vendor: boot.vendor, model: boot.model, admission: this.admission }, 'station booted');
     return this.admission === 'accepted'
@@ -238,12 +241,15 @@ export class OcppStation implements StationPort {
     });
   }
 
-  /** After an accepted boot or a reconnect: learn the profile stack level, refresh every status. */
-  async refresh(bootSeen: boolean): Promise<void> {
+  /**
+   * After an accepted boot or a reconnect: learn the profile stack level, ask who the station is if
+   * it reconnected without booting (chargebridge restarted meanwhile), refresh every status.
+   */
+  async refresh(): Promise<void> {
     if (this.admission !== 'accepted') return;
     const steps: Array<[string, () => Promise<unknown>]> = [
       ['read ChargeProfileMaxStackLevel', () => this.readStackLevel()],
-      ...(bootSeen
+      ...(this.identified
         ? []
         : [
             [
