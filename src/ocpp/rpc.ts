@@ -10,11 +10,31 @@
  *   call with the proper CALLERROR; `handleRaw()` hands the raw params to a tolerant parser and
  *   reports the schema problem instead (real chargers send slightly wrong data).
  */
-import type { IncomingMessage, Server } from 'node:http';
-import type { Duplex } from 'node:stream';
 import ocppRpc from 'ocpp-rpc';
 import standardValidators from 'ocpp-rpc/lib/standard-validators.js';
+import type {
+  RpcClient,
+  RpcClientOptions,
+  RpcErrorCode,
+  RpcErrorLike,
+  RpcServer,
+  RpcServerOptions,
+} from './rpc-types.js';
 import { OCPP16_PROTOCOL, type Ocpp16Action, type RequestOf, type ResponseOf } from './types.js';
+
+export type {
+  AuthCallback,
+  CloseOptions,
+  Handshake,
+  RawHandlerArgs,
+  RpcClient,
+  RpcClientOptions,
+  RpcErrorCode,
+  RpcErrorLike,
+  RpcServer,
+  RpcServerClient,
+  RpcServerOptions,
+} from './rpc-types.js';
 
 const rpc = ocppRpc as unknown as OcppRpcModule;
 
@@ -28,134 +48,6 @@ export const TimeoutError = rpc.TimeoutError;
 
 /** Websocket-level states of an ocpp-rpc client (same numbers as `ws`). */
 export const RpcState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
-
-/** OCPP-J error codes (1.6J errata spelling) a handler may throw with `rpcError()`. */
-export type RpcErrorCode =
-  | 'NotImplemented'
-  | 'NotSupported'
-  | 'InternalError'
-  | 'ProtocolError'
-  | 'SecurityError'
-  | 'FormationViolation'
-  | 'PropertyConstraintViolation'
-  | 'OccurrenceConstraintViolation'
-  | 'TypeConstraintViolation'
-  | 'GenericError';
-
-export interface RpcErrorLike extends Error {
-  rpcErrorCode: string;
-  rpcErrorMessage: string;
-  details?: Record<string, unknown>;
-}
-
-export interface Handshake {
-  remoteAddress: string | undefined;
-  headers: IncomingMessage['headers'];
-  protocols: Set<string>;
-  endpoint: string;
-  /** Last URL path segment, decoded: the charge point id. */
-  identity: string;
-  query: URLSearchParams;
-  request: IncomingMessage;
-  /** Basic-auth password, only when the Basic user name equals the identity. */
-  password: Buffer | undefined;
-}
-
-export interface CloseOptions {
-  code?: number;
-  reason?: string;
-  awaitPending?: boolean;
-  force?: boolean;
-}
-
-export interface RawHandlerArgs {
-  messageId: string;
-  method: string;
-  params: unknown;
-  signal: AbortSignal;
-}
-
-/** The part of an ocpp-rpc client (either side) the wrappers use. */
-export interface RpcClient {
-  readonly identity: string | undefined;
-  readonly protocol: string | undefined;
-  readonly state: number;
-  connect(): Promise<unknown>;
-  call(
-    method: string,
-    params?: unknown,
-    options?: { callTimeoutMs?: number; signal?: AbortSignal },
-  ): Promise<unknown>;
-  handle(method: string, handler: (args: RawHandlerArgs) => Promise<unknown>): void;
-  removeHandler(method: string): void;
-  removeAllHandlers(): void;
-  close(
-    options?: CloseOptions,
-  ): Promise<{ code: number | undefined; reason: string | undefined } | undefined>;
-  reconfigure(options: Partial<RpcClientOptions>): void;
-  sendRaw(message: string): void;
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  once(event: string, listener: (...args: never[]) => void): unknown;
-  off(event: string, listener: (...args: never[]) => void): unknown;
-}
-
-/** A connection accepted by an RPCServer. */
-export interface RpcServerClient extends RpcClient {
-  readonly identity: string;
-  readonly handshake: Handshake;
-  readonly session: Record<string, unknown>;
-}
-
-export interface RpcClientOptions {
-  endpoint: string;
-  identity: string;
-  protocols?: string[];
-  /** Basic-auth password (a Buffer works at runtime, ocpp.md §2.8). */
-  password?: string | Buffer | null;
-  headers?: Record<string, string>;
-  callTimeoutMs?: number;
-  /** 0 or less turns keep-alive pings off. */
-  pingIntervalMs?: number;
-  deferPingsOnActivity?: boolean;
-  respondWithDetailedErrors?: boolean;
-  callConcurrency?: number;
-  strictMode?: boolean | string[];
-  reconnect?: boolean;
-  maxReconnects?: number;
-  maxBadMessages?: number;
-  backoff?: { initialDelay?: number; maxDelay?: number; factor?: number; randomisationFactor?: number };
-  wsOpts?: Record<string, unknown>;
-}
-
-export interface RpcServerOptions {
-  protocols?: string[];
-  callTimeoutMs?: number;
-  pingIntervalMs?: number;
-  deferPingsOnActivity?: boolean;
-  respondWithDetailedErrors?: boolean;
-  callConcurrency?: number;
-  strictMode?: boolean | string[];
-  maxBadMessages?: number;
-  wssOptions?: Record<string, unknown>;
-}
-
-export type AuthCallback = (
-  accept: (session?: Record<string, unknown>, protocol?: string) => void,
-  reject: (code: number, message: string) => void,
-  handshake: Handshake,
-  signal: AbortSignal,
-) => void;
-
-export interface RpcServer {
-  auth(callback: AuthCallback): void;
-  listen(port: number, host?: string, options?: { signal?: AbortSignal }): Promise<Server>;
-  readonly handleUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void>;
-  close(options?: CloseOptions): Promise<void>;
-  reconfigure(options: Partial<RpcServerOptions>): void;
-  on(event: 'client', listener: (client: RpcServerClient) => void): unknown;
-  on(event: 'error' | 'upgradeAborted' | 'closing' | 'close', listener: (arg: unknown) => void): unknown;
-  off(event: string, listener: (...args: never[]) => void): unknown;
-}
 
 interface OcppRpcModule {
   RPCServer: new (options: RpcServerOptions) => RpcServer;
