@@ -195,11 +195,15 @@ export class OcppCentralSystem {
     const { identity } = handshake;
     const verdict = judgeHandshake(handshake, {
       pathPrefix: this.o.path,
+      protocols: [OCPP16_PROTOCOL],
       securityProfile: this.o.securityProfile,
       unknownStations: this.o.unknownStations,
       directory: this.directory,
     });
     if (verdict.accept) {
+      if (handshake.protocols.size === 0) {
+        this.log.warn({ identity }, 'station offers no websocket subprotocol; assuming OCPP 1.6');
+      }
       const session: ClientSession = { identity };
       accept(session);
       return;

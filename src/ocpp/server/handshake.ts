@@ -18,10 +18,14 @@ export interface HandshakeInput {
   identity: string;
   /** Basic-auth password, present only when the user name equals the identity. */
   password: Buffer | undefined;
+  /** Subprotocols the client offers (Sec-WebSocket-Protocol). */
+  protocols: ReadonlySet<string>;
 }
 
 export interface HandshakeRules {
   pathPrefix: string;
+  /** What we speak, e.g. `ocpp1.6`. */
+  protocols: readonly string[];
   securityProfile: SecurityProfile;
   unknownStations: UnknownStationPolicy;
   directory: StationDirectory;
@@ -36,6 +40,15 @@ export function normalisePath(path: string): string {
 export function judgeHandshake(input: HandshakeInput, rules: HandshakeRules): HandshakeVerdict {
   if (normalisePath(input.endpoint) !== normalisePath(rules.pathPrefix) || input.identity === '') {
     return { accept: false, status: 404, reason: 'Not found' };
+  }
+  // A client offering only other versions (ocpp2.0.1…) is refused (OCTT TC_088); one offering none at
+  // all is an old or sloppy 1.6 charger and gets in (ocpp-rpc would accept both without a word).
+  if (input.protocols.size > 0 && !rules.protocols.some((p) => input.protocols.has(p))) {
+    return {
+      accept: false,
+      status: 400,
+      reason: `Unsupported subprotocol; this server speaks ${rules.protocols.join(', ')}`,
+    };
   }
   const entry = rules.directory.get(input.identity);
   if (!entry) {
