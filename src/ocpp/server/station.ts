@@ -82,6 +82,7 @@ export class OcppStation implements StationPort {
       );
     }
     this.chargers = chargers;
+    this.restoreOpenTransactions();
   }
 
   info(): ChargerInfo {
@@ -287,6 +288,29 @@ export class OcppStation implements StationPort {
       );
     }
     return charger;
+  }
+
+  /** After a restart, a transaction still open in the ledger can be stopped from Home Assistant. */
+  private restoreOpenTransactions(): void {
+    for (const charger of this.chargers) {
+      const open = this.d.ledger.openOn(this.stationId, charger.connectorId);
+      if (!open) continue;
+      const user = this.d.authorizer.authorize(open.idTag).user;
+      const ownTag = open.idTag.toUpperCase() === this.d.authorizer.defaultIdTag.toUpperCase();
+      charger.apply((f) => {
+        f.transaction = {
+          id: open.id,
+          idTag: open.idTag,
+          user,
+          reportIdTag: !ownTag,
+          startedAt: open.startedAt,
+          meterStartWh: open.meterStartWh,
+          stoppedAt: null,
+          meterStopWh: null,
+          stopReason: null,
+        };
+      });
+    }
   }
 
   private transactionContext(): TransactionContext {

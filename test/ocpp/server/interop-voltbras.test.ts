@@ -202,3 +202,33 @@ describe('voltbras ChargePoint against the central system', () => {
     expect(rig.frames.problems()).toEqual([]);
   });
 });
+
+describe('a restart of chargebridge during a transaction', () => {
+  it('still knows the open transaction, so it can be stopped remotely', async () => {
+    const first = await CsRig.start();
+    const dataDir = first.dataDir;
+    let p = await connectPeer(first.url, 'GARAGE');
+    await p.send('BootNotification', { chargePointVendor: 'Acme', chargePointModel: 'Box' });
+    const { transactionId } = (await p.send('StartTransaction', {
+      connectorId: 1,
+      idTag: '04A1B2C3',
+      meterStart: 500,
+      timestamp: at(1),
+    })) as { transactionId: number };
+    p.cp.close();
+    await first.cs.stop();
+
+    rig = await CsRig.start({ dataDir });
+    expect(rig.charger().getState().session).toMatchObject({
+      chargerSessionId: String(transactionId),
+      userId: 'alice',
+    });
+    p = await connectPeer(rig.url, 'GARAGE');
+    peer = p;
+    await p.send('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging' });
+    const remoteStop = p.next('RemoteStopTransaction');
+    await rig.charger().stopCharging();
+    expect((await remoteStop).transactionId).toBe(transactionId);
+    await first.stop();
+  });
+});
