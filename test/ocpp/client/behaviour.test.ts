@@ -139,7 +139,9 @@ describe('charge point behaviours', () => {
     await waitFor(() => cs.of('MeterValues').length === 1, 'aligned value without a transaction');
     const idle = cs.of('MeterValues')[0];
     expect(idle?.transactionId).toBeUndefined();
-    expect(Date.parse((idle?.meterValue as Array<{ timestamp: string }>)[0]?.timestamp ?? '')).toBe(next);
+    expect(
+      Date.parse((idle?.meterValue as Array<{ timestamp: string }> | undefined)?.[0]?.timestamp ?? ''),
+    ).toBe(next);
 
     await plugAndStart(rig);
     await waitFor(() => cs.of('StartTransaction').length === 1, 'started');
@@ -148,8 +150,10 @@ describe('charge point behaviours', () => {
     const inTx = cs.of('MeterValues')[1];
     expect(inTx?.transactionId).toBe(1);
     const sampled = (
-      inTx?.meterValue as Array<{ timestamp: string; sampledValue: Array<Record<string, string>> }>
-    )[0];
+      inTx?.meterValue as
+        | Array<{ timestamp: string; sampledValue: Array<Record<string, string>> }>
+        | undefined
+    )?.[0];
     expect(Date.parse(sampled?.timestamp ?? '')).toBe(next + quarter);
     expect(sampled?.sampledValue).toEqual([
       expect.objectContaining({
