@@ -19,6 +19,7 @@ import { BridgeApi } from './mqtt/bridge-api.js';
 import { MqttConnection } from './mqtt/connection.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './mqtt/embedded-broker.js';
 import { startChargePointBridges } from './ocpp/client/start.js';
+import { OcppTrafficCounters } from './ocpp/counters.js';
 import { registerOcppRequests } from './ocpp/server/bridge-requests.js';
 import type { OcppCentralSystem } from './ocpp/server/central-system.js';
 import { createCentralSystem } from './ocpp/server/create.js';
@@ -159,18 +160,31 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
     }
     // OCPP upstream: each BS20 with `ocpp_upstream` appears to its central system as a charge point.
     // Started after the links open (the boot names the charger), stopped before they close.
+    const upstreamTraffic = new OcppTrafficCounters(
+      'client',
+      () => ocppBridges.filter((b) => b.connection.isOpen).length,
+    );
     const ocppBridges = await startChargePointBridges({
       config,
       configPath: deps.loaded.path,
       chargers,
       clock,
       logger: log,
+      onFrame: (_message, outbound) => upstreamTraffic.frame(outbound),
     });
+    const ocppTraffic: OcppTrafficCounters[] = ocppBridges.length > 0 ? [upstreamTraffic] : [];
     for (const bridge of ocppBridges) {
       stopSteps.unshift([`ocpp upstream ${bridge.charger.id}`, () => bridge.stop()]);
     }
     // OCPP central system: listens once sessions and Home Assistant follow its stations.
     if (ocppServer) {
+      const server = ocppServer;
+      const serverTraffic = new OcppTrafficCounters(
+        'server',
+        () => server.configuredStations().filter((s) => s.connected).length,
+      );
+      server.events.on('frame', (f) => serverTraffic.frame(f.outbound));
+      ocppTraffic.push(serverTraffic);
       await ocppServer.start();
       stopSteps.unshift(['ocpp server', () => ocppServer.stop()]);
     }
@@ -190,6 +204,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
         mqtt: connection,
         sessions: sessions.metrics,
         sessionExport: sessions.export,
+        ocpp: ocppTraffic,
         version: chargebridgeVersion(),
         clock,
         startedAtMs,

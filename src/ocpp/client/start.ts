@@ -43,6 +43,8 @@ export interface StartBridgesOptions {
   chargers: readonly Charger[];
   clock: Clock;
   logger: Logger;
+  /** Every frame to or from an upstream central system (metrics). */
+  onFrame?: (message: string, outbound: boolean) => void;
 }
 
 /** Starts a bridge for every enabled `ocpp_upstream`; they connect and retry in the background. */
@@ -59,6 +61,7 @@ export async function startChargePointBridges(options: StartBridgesOptions): Pro
       dataDir: options.config.dataDir,
       clock: options.clock,
       logger: options.logger,
+      ...(options.onFrame ? { onFrame: options.onFrame } : {}),
     });
     bridge.start();
     options.logger.info(

@@ -42,6 +42,11 @@ chargers:
       password: loop-secret
       ping_interval_s: 0
       call_timeout_s: 300
+http:
+  enabled: true
+  host: 127.0.0.1
+  port: ${await freePort()}
+  token: metrics-token-123
 ocpp_server:
   enabled: true
   host: 127.0.0.1
@@ -136,5 +141,17 @@ describe('ocpp_server in the daemon', () => {
       charging: false,
       session: { chargerSessionId: transactionId },
     });
+
+    // Both sides of that traffic are counted on /metrics: our server and the BS20's charge point.
+    const metrics = await fetch(`http://127.0.0.1:${daemon.http?.port}/metrics`, {
+      headers: { authorization: 'Bearer metrics-token-123' },
+    }).then((r) => r.text());
+    const value = (name: string, role: string) =>
+      Number(new RegExp(`^${name}\\{role="${role}"\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? Number.NaN);
+    for (const role of ['server', 'client']) {
+      expect(value('chargebridge_ocpp_connections', role)).toBe(1);
+      expect(value('chargebridge_ocpp_messages_received_total', role)).toBeGreaterThan(3);
+      expect(value('chargebridge_ocpp_messages_sent_total', role)).toBeGreaterThan(3);
+    }
   });
 });
