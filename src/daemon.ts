@@ -31,6 +31,8 @@ export interface DaemonDeps {
   clock?: Clock;
   /** Called when Home Assistant (or a bridge request) asks for a restart. */
   onRestartRequest?: () => void;
+  /** How long the start waits for the broker before going on without it (real time; default 10 s). */
+  mqttConnectWaitMs?: number;
 }
 
 export interface RunningDaemon {
@@ -145,7 +147,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
 
     // MQTT first so the bridge is visible while chargers are still connecting; a broker that is
     // down does not hold up the chargers (the connection keeps retrying in the background).
-    await connectOrWarn(connection, log);
+    await connectOrWarn(connection, log, deps.mqttConnectWaitMs ?? 10_000);
     await homeAssistant.start();
     stopSteps.unshift(['home assistant', () => homeAssistant.stop()]);
     sessions.onChanged((id) => homeAssistant.refreshState(id));
@@ -268,15 +270,30 @@ async function startMqttBroker(loaded: LoadedConfig, log: Logger, clock: Clock):
   };
 }
 
-async function connectOrWarn(connection: MqttConnection, log: Logger): Promise<void> {
-  try {
-    await connection.connect();
-  } catch (err) {
-    log.error(
-      { err: err instanceof Error ? err.message : String(err) },
-      'could not connect to the MQTT broker yet; retrying in the background',
-    );
-  }
+/**
+ * Waits a bounded time for the broker: an unreachable or untrusted broker must not keep the chargers
+ * and the session history from starting. The connection goes on retrying in the background.
+ */
+async function connectOrWarn(connection: MqttConnection, log: Logger, waitMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<'waited'>((resolve) => {
+    timer = setTimeout(() => resolve('waited'), waitMs);
+    timer.unref();
+  });
+  const attempt = connection.connect().then(
+    () => 'connected' as const,
+    (err: unknown) => err,
+  );
+  const outcome = await Promise.race([attempt, gaveUp]);
+  clearTimeout(timer);
+  if (outcome === 'connected') return;
+  const reason =
+    outcome === 'waited'
+      ? (connection.lastError ?? `no answer within ${waitMs / 1000} s`)
+      : outcome instanceof Error
+        ? outcome.message
+        : String(outcome);
+  log.error({ err: reason }, 'could not connect to the MQTT broker yet; retrying in the background');
 }
 
 function readTls(

@@ -13,6 +13,8 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 export interface MosquittoOptions {
+  /** Serve MQTT over TLS (mqtts://) with this certificate and key (PEM file paths). */
+  tls?: { certFile: string; keyFile: string };
   /** When set, anonymous clients are refused and this user/password is required. */
   username?: string;
   password?: string;
@@ -93,7 +95,10 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   let port = 0;
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
-    await writeFile(configFile, [`listener ${port} 127.0.0.1`, ...lines, ''].join('\n'));
+    const tlsLines = options.tls
+      ? [`certfile ${options.tls.certFile}`, `keyfile ${options.tls.keyFile}`]
+      : [];
+    await writeFile(configFile, [`listener ${port} 127.0.0.1`, ...tlsLines, ...lines, ''].join('\n'));
     child = await spawnAndWait(binary, configFile, port);
   };
   // A free port can be taken between probing and binding; try a few.
@@ -121,7 +126,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
 
   return {
     port,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     stop: () => signal('SIGTERM'),
     kill: () => signal('SIGKILL'),
     restart: async () => {
