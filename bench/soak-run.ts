@@ -41,6 +41,8 @@ export interface SoakResult {
 }
 
 const MINUTE_MS = 60_000;
+/** ManualClock gives I/O a turn after every timer; a few more per minute let the last hop land. */
+const IO_TURNS_PER_MINUTE = 2;
 /** 2026-06-01 00:00 in Europe/Berlin. */
 const START_MS = Date.UTC(2026, 4, 31, 22, 0, 0);
 
@@ -128,8 +130,9 @@ export async function runSoak(options: { days: number; chargers: number }): Prom
       if (minuteOfDay === 7 * 60 + i) sim.unplug();
     }
     await clock.advance(MINUTE_MS);
-    // Let the sockets carry what this minute produced before time moves on.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // Let sockets and files carry what this minute produced (daemon → broker → client is two hops).
+    for (let turn = 0; turn < IO_TURNS_PER_MINUTE; turn++)
+      await new Promise<void>((resolve) => setImmediate(resolve));
     if ((minute + 1) % 60 === 0) sample((minute + 1) / 60);
   }
   const wallSeconds = (Date.now() - started) / 1000;
