@@ -127,6 +127,8 @@ describe('BLE faults during a long charging session', () => {
       const chargeId = sim.state.session?.chargeId;
       expect(chargeId).toBeTruthy();
       const energyAtStartKwh = sim.state.energyTotalKwh;
+      const startedAtMs = clock.now();
+      const wallStarted = Date.now();
 
       const injected: Record<FaultKind, number> = {
         drop: 0,
@@ -192,6 +194,11 @@ describe('BLE faults during a long charging session', () => {
       });
 
       const context = `seed ${seed}, faults ${JSON.stringify(injected)}`;
+      const lostTotal = linkEvents.filter((e) => e === 'link_lost').length;
+      const reconnects = linkEvents.filter((e) => e === 'link_up').length - 1;
+      console.info(
+        `[ble-faults] ${FAULTS} faults over ${Math.round((clock.now() - startedAtMs) / 60_000)} simulated min in ${((Date.now() - wallStarted) / 1000).toFixed(1)} s: ${JSON.stringify(injected)}; link lost ${lostTotal}×, back ${reconnects}×; +${(sim.state.energyTotalKwh - energyAtStartKwh).toFixed(2)} kWh in one session`,
+      );
       // Every drop is followed by a reconnect: up, lost, up, lost, …, up.
       expect(linkEvents[0], context).toBe('link_up');
       expect(linkEvents.at(-1), context).toBe('link_up');
