@@ -4,10 +4,10 @@
  * replayed StartTransaction gets the id it got the first time, and every StopTransaction is
  * answered — also for ids we never issued.
  */
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { Clock } from '../../core/clock.js';
+import { moveAside, writeFileDurably } from '../../core/durable-file.js';
 import type { Logger } from '../../log.js';
 
 export interface TransactionRecord {
@@ -189,8 +189,7 @@ export class TransactionLedger {
     }
     if (!parsed) {
       const now = this.o.clock.now();
-      const aside = `${path}.corrupt-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
-      await rename(path, aside);
+      const aside = await moveAside(path, now);
       this.nextId = Math.max(1, Math.floor((now - SEED_EPOCH_MS) / 1000));
       this.o.logger.error(
         { file: path, movedTo: aside, nextTransactionId: this.nextId },
@@ -214,7 +213,7 @@ export class TransactionLedger {
       transactions: [...this.byId.values()],
     });
     // One write at a time, in order; a failure is reported to the caller (the charger gets an error and retries).
-    const job = this.writing.catch(() => undefined).then(() => writeDurably(path, body));
+    const job = this.writing.catch(() => undefined).then(() => writeFileDurably(path, body));
     this.writing = job.catch(() => undefined);
     return job;
   }
@@ -222,27 +221,5 @@ export class TransactionLedger {
   private prune(): void {
     const closed = [...this.byId.values()].filter((r) => r.stoppedAt !== null).sort((a, b) => a.id - b.id);
     for (const r of closed.slice(0, Math.max(0, closed.length - KEEP_CLOSED))) this.byId.delete(r.id);
-  }
-}
-
-/** Temp file + fsync + rename + directory fsync: after a power cut we have the old or the new file. */
-async function writeDurably(path: string, body: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.tmp-${process.pid}`;
-  const file = await open(temp, 'w', 0o600);
-  try {
-    await file.writeFile(body, 'utf8');
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(temp, path);
-  const dir = await open(dirname(path), 'r');
-  try {
-    await dir.sync();
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename is still atomic.
-  } finally {
-    await dir.close();
   }
 }
