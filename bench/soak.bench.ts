@@ -122,6 +122,7 @@ export const soakBench: Bench = {
       ],
       notes: [
         ...summaryLines(soak),
+        'Idle RSS of a Node process moves by ±20 MB with V8 heap sizing from run to run, more than 9 extra chargers add; the peak (VmHWM) is the steadier figure.',
         'The long version: `npm run soak` (30 simulated days; `npm run soak -- --days N --chargers N` to change).',
       ],
       extraTables: [{ caption: 'Soak, one sample per simulated day (after a forced GC):', table: rows }],
