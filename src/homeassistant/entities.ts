@@ -116,6 +116,15 @@ export const CHARGER_ENTITIES: readonly EntityDef[] = [
     precision: 2,
     source: 'charger',
     valueTemplate: jsonValue('session_energy_kwh'),
+    // The current (or last) session at a glance, for notifications and expense cards.
+    attributesTemplate: jsonAttributes({
+      start: 'session_start',
+      duration_s: 'session_duration_s',
+      user: 'session_user',
+      id_tag: 'session_id_tag',
+      cost: 'session_cost',
+      session_id: 'session_id',
+    }),
   },
   {
     key: 'session_duration',

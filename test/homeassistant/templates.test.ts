@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { bridgeInfoToJson, bridgeStatePayload } from '../../src/homeassistant/bridge.js';
 import type { ChargerCapabilities } from '../../src/homeassistant/capabilities.js';
 import { buildBridgeDiscovery, buildChargerDiscovery } from '../../src/homeassistant/discovery.js';
+import { CHARGER_ENTITIES } from '../../src/homeassistant/entities.js';
 import { CHARGER_EVENT_TYPES, eventToJson, SESSION_EVENT_TYPES } from '../../src/homeassistant/events.js';
 import { chargerStateToJson } from '../../src/homeassistant/state.js';
 import {
@@ -220,5 +221,14 @@ describe('bridge templates', () => {
     });
     expect(info.chargers_online).toBe(1);
     expect((info.chargers as Array<{ id: string }>).map((c) => c.id)).toEqual(['a', 'z']);
+  });
+});
+
+describe('session summary attributes', () => {
+  it('the session energy sensor carries the current or last session as JSON attributes', () => {
+    const row = CHARGER_ENTITIES.find((e) => e.key === 'session_energy');
+    for (const key of ['session_start', 'session_duration_s', 'session_user', 'session_cost', 'session_id']) {
+      expect(row?.attributesTemplate).toContain(`value_json.${key}`);
+    }
   });
 });
