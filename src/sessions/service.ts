@@ -76,11 +76,15 @@ export async function openSessionService(options: SessionServiceOptions): Promis
     store,
     sessionFeatures: () => ({ users: tracker.users.names(), currency }),
     stateExtras: (id) => tracker.summaryFor(id),
-    sessionHooks: (id) => ({
-      userSelected: (user) => tracker.selectUser(id, user),
-      stopRequested: () => tracker.noteStopRequested(id),
-      chargerUserId: (user) => tracker.users.chargerUserIdFor(user),
-    }),
+    sessionHooks: (id) => {
+      // Only a BS20 has a user field of its own (`bs20_user_id`); other chargers get the user's name.
+      const bs20 = chargers.find((c) => c.id === id)?.kind === 'bs20';
+      return {
+        userSelected: (user) => tracker.selectUser(id, user),
+        stopRequested: () => tracker.noteStopRequested(id),
+        chargerUserId: (user) => (bs20 ? tracker.users.chargerUserIdFor(user) : null),
+      };
+    },
     metrics: tracker,
     export: { exportSessions: (query) => exportText(store, query, config.timezone, clock.now()) },
     onSessionEvent: (listener) => {

@@ -30,11 +30,6 @@ export interface UserAuthorizerOptions {
   defaultIdTag: string;
   /** Accept tags no user owns (they charge, and the session is recorded with an unknown tag). */
   acceptUnknown: boolean;
-  /**
-   * Maps the user field of a start command (Home Assistant sends what the session tracker calls the
-   * charger user id, e.g. a BS20 user id) to a configured user name. Default: names only.
-   */
-  resolveUser?: (userField: string) => string | null;
 }
 
 const key = (tag: string) => tag.trim().toUpperCase();
@@ -50,11 +45,8 @@ export function createUserAuthorizer(options: UserAuthorizerOptions): IdTagAutho
       const accepted = user !== null || key(idTag) === defaultKey || options.acceptUnknown;
       return { idTagInfo: { status: accepted ? 'Accepted' : 'Invalid' }, user };
     },
-    idTagForUser(userField) {
-      const name = options.users.some((u) => u.name === userField)
-        ? userField
-        : options.resolveUser?.(userField);
-      return options.users.find((u) => u.name === name)?.idTags?.[0] ?? null;
+    idTagForUser(user) {
+      return options.users.find((u) => u.name === user)?.idTags?.[0] ?? null;
     },
   };
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { OcppServerConfig } from '../../config/schema.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../log.js';
-import { type UserConfig, UserDirectory } from '../../sessions/users.js';
+import type { UserConfig } from '../../sessions/users.js';
 import { createUserAuthorizer } from './authorizer.js';
 import { OcppCentralSystem } from './central-system.js';
 import { connectorChargerId, type StationConfig } from './station-config.js';
@@ -54,7 +54,6 @@ export async function createCentralSystem(deps: CentralSystemBuildDeps): Promise
     }
   }
   const ledger = await TransactionLedger.open({ path: path.join(deps.dataDir, LEDGER_FILE), clock, logger });
-  const directory = new UserDirectory(deps.users);
   const tls =
     config.securityProfile === 2 && config.tls
       ? { cert: await readFile(config.tls.cert), key: await readFile(config.tls.key) }
@@ -75,7 +74,6 @@ export async function createCentralSystem(deps: CentralSystemBuildDeps): Promise
       users: deps.users,
       defaultIdTag: config.defaultIdTag,
       acceptUnknown: config.acceptUnknownIdTags,
-      resolveUser: (field) => directory.userForChargerId(field),
     }),
     clock,
     logger,
