@@ -181,9 +181,17 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
     // OCPP central system: listens once sessions and Home Assistant follow its stations.
     if (ocppServer) {
       const server = ocppServer;
+      // A station let in by `unknown_stations: accept` becomes a charger like the configured ones.
+      server.events.on('chargers_added', (added) => {
+        for (const charger of added) {
+          chargers.push(charger);
+          sessions.addCharger(charger);
+          void homeAssistant.addCharger(charger);
+        }
+      });
       const serverTraffic = new OcppTrafficCounters(
         'server',
-        () => server.configuredStations().filter((s) => s.connected).length,
+        () => server.knownStations().filter((s) => s.connected).length,
       );
       server.events.on('frame', (f) => serverTraffic.frame(f.outbound));
       ocppTraffic.push(serverTraffic);

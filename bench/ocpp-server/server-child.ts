@@ -76,7 +76,7 @@ async function startChargebridge(): Promise<{
   await cs.start();
   return {
     port: cs.port,
-    connected: () => cs.configuredStations().filter((s) => s.connected).length,
+    connected: () => cs.knownStations().filter((s) => s.connected).length,
     stop: () => cs.stop(),
   };
 }

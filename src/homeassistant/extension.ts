@@ -74,6 +74,9 @@ export class HomeAssistantExtension {
   private readonly log: Logger;
   private readonly topics: Topics;
   private readonly bindings = new Map<string, ChargerBinding>();
+  /** Live lists: a charger added while running (an OCPP station accepted by policy) joins them. */
+  private readonly chargers: Charger[] = [];
+  private readonly targets = new Map<string, CommandTarget>();
   private readonly bridge: BridgePublisher;
   private readonly router: CommandRouter;
   private readonly registry: DiscoveryRegistry;
@@ -94,35 +97,12 @@ export class HomeAssistantExtension {
       clock: options.clock,
       logger: this.log,
     });
-    for (const charger of options.chargers) {
-      if (this.bindings.has(charger.id)) throw new Error(`two chargers have the id '${charger.id}'`);
-      const binding = new ChargerBinding({
-        charger,
-        topics: this.topics,
-        connection,
-        clock: options.clock,
-        logger: this.log,
-        throttleMs: options.stateThrottleMs ?? 1000,
-        refreshMs: options.expireAfterS > 0 ? (options.expireAfterS * 1000) / 2 : 0,
-        bridgeEvent: (type, id, data) => options.bridgeApi.publishEvent(type, id, data),
-        baseTopic: options.topics.baseTopic,
-        discoveryPrefix: options.topics.discoveryPrefix,
-        origin: options.origin,
-        expireAfterS: options.expireAfterS,
-        ...(options.scheduledStartPlatform ? { scheduledStartPlatform: options.scheduledStartPlatform } : {}),
-        ...(options.deviceTriggers !== undefined ? { deviceTriggers: options.deviceTriggers } : {}),
-        sessionFeatures: options.sessionFeatures?.(charger.id) ?? null,
-        ...(options.stateExtras ? { stateExtras: () => options.stateExtras?.(charger.id) ?? {} } : {}),
-        sessionHooks: options.sessionHooks?.(charger.id) ?? null,
-        planStore: this.planStore,
-      });
-      this.bindings.set(charger.id, binding);
-    }
+    for (const charger of options.chargers) this.bind(charger);
     this.bridge = new BridgePublisher({
       connection,
       topics: this.topics,
       bridgeApi: options.bridgeApi,
-      chargers: options.chargers,
+      chargers: this.chargers,
       version: options.origin.sw_version,
       configSummary: options.bridgeInfo,
       getLogLevel: options.getLogLevel ?? (() => options.logger.level),
@@ -134,12 +114,10 @@ export class HomeAssistantExtension {
       ...(options.onRestartRequest ? { onRestartRequest: options.onRestartRequest } : {}),
       logger: this.log,
     });
-    const targets = new Map<string, CommandTarget>();
-    for (const [id, binding] of this.bindings) targets.set(id, binding.commandTarget());
     this.router = new CommandRouter({
       topics: this.topics,
       baseTopic: options.topics.baseTopic,
-      targets,
+      targets: this.targets,
       clock: options.clock,
       logger: this.log,
       rejected: (r) =>
@@ -166,14 +144,7 @@ export class HomeAssistantExtension {
     await this.planStore.load();
     this.bridge.registerRequests();
     await this.o.bridgeApi.start();
-    for (const binding of this.bindings.values()) {
-      binding.start();
-      this.unsubscribe.push(
-        binding.charger.events.on('state', (next, prev) =>
-          this.onChargerState(binding, next.link !== prev.link),
-        ),
-      );
-    }
+    for (const binding of this.bindings.values()) this.follow(binding);
     this.unsubscribe.push(
       connection.on('connected', () => void this.publishEverything('connected')),
       connection.on('message', (topic, payload, retained) => this.onMessage(topic, payload, retained)),
@@ -200,6 +171,24 @@ export class HomeAssistantExtension {
     // Offline, nothing can be acknowledged: the broker already shows our last will.
     if (this.o.connection.isConnected) await this.withinStopTimeout(offline);
     await Promise.all([this.registry.flush(), this.planStore.flush()]);
+  }
+
+  /**
+   * A charger that appeared while running: it gets its device, entities, state and commands at once
+   * (and at every later republish), like the ones known at start.
+   */
+  async addCharger(charger: Charger): Promise<void> {
+    const binding = this.bind(charger);
+    if (!this.started) return;
+    this.follow(binding);
+    if (!this.o.connection.isConnected) return; // the next `connected` publishes everything
+    await Promise.all([
+      this.o.discoveryEnabled ? this.publishChargerDiscovery(binding) : Promise.resolve(),
+      binding.publisher.publishAll(),
+      this.bridge.publishInfo(),
+    ]).catch((err: unknown) =>
+      this.log.warn({ charger: charger.id, err: errorText(err) }, 'could not publish a new charger'),
+    );
   }
 
   /** Re-publish one charger's state (the session tracker's extras changed). */
@@ -287,6 +276,44 @@ export class HomeAssistantExtension {
     if (failures.length > 0)
       this.log.warn({ why, failures }, 'some Home Assistant messages could not be published');
     else this.log.debug({ why }, 'published discovery and states');
+  }
+
+  private bind(charger: Charger): ChargerBinding {
+    const options = this.o;
+    if (this.bindings.has(charger.id)) throw new Error(`two chargers have the id '${charger.id}'`);
+    const binding = new ChargerBinding({
+      charger,
+      topics: this.topics,
+      connection: options.connection,
+      clock: options.clock,
+      logger: this.log,
+      throttleMs: options.stateThrottleMs ?? 1000,
+      refreshMs: options.expireAfterS > 0 ? (options.expireAfterS * 1000) / 2 : 0,
+      bridgeEvent: (type, id, data) => options.bridgeApi.publishEvent(type, id, data),
+      baseTopic: options.topics.baseTopic,
+      discoveryPrefix: options.topics.discoveryPrefix,
+      origin: options.origin,
+      expireAfterS: options.expireAfterS,
+      ...(options.scheduledStartPlatform ? { scheduledStartPlatform: options.scheduledStartPlatform } : {}),
+      ...(options.deviceTriggers !== undefined ? { deviceTriggers: options.deviceTriggers } : {}),
+      sessionFeatures: options.sessionFeatures?.(charger.id) ?? null,
+      ...(options.stateExtras ? { stateExtras: () => options.stateExtras?.(charger.id) ?? {} } : {}),
+      sessionHooks: options.sessionHooks?.(charger.id) ?? null,
+      planStore: this.planStore,
+    });
+    this.bindings.set(charger.id, binding);
+    this.chargers.push(charger);
+    this.targets.set(charger.id, binding.commandTarget());
+    return binding;
+  }
+
+  private follow(binding: ChargerBinding): void {
+    binding.start();
+    this.unsubscribe.push(
+      binding.charger.events.on('state', (next, prev) =>
+        this.onChargerState(binding, next.link !== prev.link),
+      ),
+    );
   }
 
   private onChargerState(binding: ChargerBinding, linkChanged: boolean): void {

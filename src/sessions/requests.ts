@@ -113,7 +113,8 @@ export function chargePlanToJson(plan: ChargePlan, timeZone: string): Record<str
 export function registerSessionRequests(api: Pick<BridgeApi, 'register'>, deps: SessionRequestDeps): void {
   const { store, timeZone } = deps;
   const clock = deps.clock ?? systemClock;
-  const chargerById = new Map((deps.chargers ?? []).map((c) => [c.id, c]));
+  // Looked up on each request: chargers can join while running (OCPP stations accepted by policy).
+  const chargers = deps.chargers ?? [];
   const openSessions = (filter: SessionFilter): SessionRecord[] =>
     store
       .openSessions()
@@ -171,10 +172,10 @@ export function registerSessionRequests(api: Pick<BridgeApi, 'register'>, deps: 
   });
 
   api.register('charge_plan', chargePlanRequestSchema, async (payload) => {
-    const charger = chargerById.get(payload.charger);
+    const charger = chargers.find((c) => c.id === payload.charger);
     if (!charger) {
       throw new Error(
-        `unknown charger ${JSON.stringify(payload.charger)}; known: ${[...chargerById.keys()].join(', ') || 'none'}`,
+        `unknown charger ${JSON.stringify(payload.charger)}; known: ${chargers.map((c) => c.id).join(', ') || 'none'}`,
       );
     }
     const now = clock.now();

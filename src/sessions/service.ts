@@ -38,6 +38,8 @@ export interface SessionService {
   /** Session events and summary changes, for Home Assistant. */
   onSessionEvent(listener: (event: SessionEvent) => void): () => void;
   onChanged(listener: (chargerId: string) => void): () => void;
+  /** A charger that appeared while running; it must already be in the `chargers` list passed in. */
+  addCharger(charger: Charger): void;
   start(): void;
   stop(): Promise<void>;
 }
@@ -96,6 +98,7 @@ export async function openSessionService(options: SessionServiceOptions): Promis
       };
     },
     onChanged: (listener) => tracker.events.on('changed', listener),
+    addCharger: (charger) => tracker.addCharger(charger),
     start: () => tracker.start(),
     stop: async () => {
       await tracker.stop();

@@ -106,32 +106,50 @@ export class SessionTracker {
     if (this.started) return;
     this.started = true;
     const restored = this.restoredByCharger();
-    for (const charger of this.options.chargers) {
-      if (this.perCharger.has(charger.id)) throw new Error(`two chargers have the id '${charger.id}'`);
-      const follower = new ChargerSessions(
-        {
-          charger,
-          store: this.store,
-          users: this.users,
-          tariff: this.tariff,
-          timeZone: this.timeZone,
-          clock: this.clock,
-          logger: this.log,
-          sampleIntervalMs: this.options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS,
-          persistIntervalMs: this.options.persistIntervalMs ?? 60_000,
-          remoteStopWindowMs: this.options.remoteStopWindowMs ?? 120_000,
-          tagWindowMs: this.options.tagWindowMs ?? 600_000,
-          announceDelayMs: this.options.announceDelayMs ?? 30_000,
-          onStarted: (record) => this.announce('session_started', charger.id, record),
-          onCompleted: (record) => this.announce('session_completed', charger.id, record),
-          onChanged: () => this.events.emit('changed', charger.id),
-          track: (job) => this.track(job),
-        },
-        restored.get(charger.id) ?? null,
-      );
-      this.perCharger.set(charger.id, follower);
-    }
+    for (const charger of this.options.chargers)
+      this.createFollower(charger, restored.get(charger.id) ?? null);
     for (const follower of this.perCharger.values()) follower.start();
+  }
+
+  /**
+   * Follows a charger that appeared while running (an OCPP station accepted by policy). The caller
+   * also puts it in the `chargers` list it passed, so metrics and requests see it.
+   */
+  addCharger(charger: Charger): void {
+    if (!this.started) return; // start() picks it up from the list
+    const open = this.store
+      .openSessions()
+      .filter((r) => r.chargerId === charger.id)
+      .sort((a, b) => a.startedAt - b.startedAt)
+      .at(-1);
+    this.createFollower(charger, open ?? null).start();
+  }
+
+  private createFollower(charger: Charger, restored: SessionRecord | null): ChargerSessions {
+    if (this.perCharger.has(charger.id)) throw new Error(`two chargers have the id '${charger.id}'`);
+    const follower = new ChargerSessions(
+      {
+        charger,
+        store: this.store,
+        users: this.users,
+        tariff: this.tariff,
+        timeZone: this.timeZone,
+        clock: this.clock,
+        logger: this.log,
+        sampleIntervalMs: this.options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS,
+        persistIntervalMs: this.options.persistIntervalMs ?? 60_000,
+        remoteStopWindowMs: this.options.remoteStopWindowMs ?? 120_000,
+        tagWindowMs: this.options.tagWindowMs ?? 600_000,
+        announceDelayMs: this.options.announceDelayMs ?? 30_000,
+        onStarted: (record) => this.announce('session_started', charger.id, record),
+        onCompleted: (record) => this.announce('session_completed', charger.id, record),
+        onChanged: () => this.events.emit('changed', charger.id),
+        track: (job) => this.track(job),
+      },
+      restored,
+    );
+    this.perCharger.set(charger.id, follower);
+    return follower;
   }
 
   /** Stops listening; open sessions are saved and resumed by the next start. */

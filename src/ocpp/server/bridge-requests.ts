@@ -11,6 +11,7 @@
  *   ocpp/change_configuration      {station, key, value}
  *   ocpp/clear_limit               {station, connector?}
  *   ocpp/data_transfer             {station, vendor_id, message_id?, data?}
+ *   ocpp/forget_station            {station}  (one accepted by `unknown_stations: accept`)
  */
 import { z } from 'zod';
 import type { BridgeApi } from '../../mqtt/bridge-api.js';
@@ -31,10 +32,10 @@ const TRIGGERS = [
 
 export function registerOcppRequests(api: Pick<BridgeApi, 'register'>, server: OcppCentralSystem): void {
   const find = (id: string): OcppStation => {
-    const found = server.configuredStations().find((s) => s.stationId === id);
+    const found = server.knownStations().find((s) => s.stationId === id);
     if (!found) {
       const known = server
-        .configuredStations()
+        .knownStations()
         .map((s) => s.stationId)
         .join(', ');
       throw new Error(`unknown OCPP station '${id}' (configured: ${known || 'none'})`);
@@ -43,7 +44,7 @@ export function registerOcppRequests(api: Pick<BridgeApi, 'register'>, server: O
   };
 
   api.register('ocpp/stations', z.object({}), () => ({
-    stations: server.configuredStations().map(ops.summarise),
+    stations: server.knownStations().map(ops.summarise),
   }));
   api.register('ocpp/reset', z.object({ station, type: z.enum(['soft', 'hard']).default('soft') }), (r) =>
     ops.reset(find(r.station), r.type === 'hard' ? 'Hard' : 'Soft'),
@@ -84,4 +85,9 @@ export function registerOcppRequests(api: Pick<BridgeApi, 'register'>, server: O
     }),
     (r) => ops.dataTransfer(find(r.station), r.vendor_id, r.message_id, r.data),
   );
+  api.register('ocpp/forget_station', z.object({ station }), async (r) => {
+    if (!(await server.forgetAccepted(r.station)))
+      throw new Error(`'${r.station}' is not a station accepted by unknown_stations: accept`);
+    return { forgotten: r.station, note: 'it leaves Home Assistant when chargebridge restarts' };
+  });
 }

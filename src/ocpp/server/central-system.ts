@@ -2,7 +2,8 @@
  * The local OCPP 1.6J central system: a websocket server at `ws(s)://host:port<path>/<identity>`,
  * security profile 0 (none), 1 (Basic auth) or 2 (TLS + Basic auth), one OcppStation per identity
  * with at most one live connection (a newer connection replaces the older one), and a policy for
- * stations that are not configured.
+ * stations that are not configured. Stations let in by the `accept` policy are remembered and become
+ * chargers like configured ones.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +19,7 @@ import {
   speakOcpp16Errors,
 } from '../rpc.js';
 import { OCPP16_PROTOCOL } from '../types.js';
+import type { AcceptedStations } from './accepted-stations.js';
 import type { IdTagAuthorizer } from './authorizer.js';
 import { registerStationHandlers } from './handlers.js';
 import {
@@ -54,6 +56,10 @@ export interface CentralSystemOptions {
   /** Largest websocket frame accepted; bigger frames close the connection (default 64 KiB). */
   maxFrameBytes?: number;
   ledger: TransactionLedger;
+  /** Stations accepted by the `accept` policy, remembered across restarts; absent: not remembered. */
+  accepted?: AcceptedStations;
+  /** Charger ids used elsewhere (BLE chargers): an accepted station never gets one of them. */
+  takenIds?: readonly string[];
   authorizer: IdTagAuthorizer;
   clock: Clock;
   logger: Logger;
@@ -68,6 +74,8 @@ export type CentralSystemEvents = {
   ];
   /** A station that is not configured connected (pending or accepted by policy). */
   unknown_station: [info: { identity: string; admission: Admission }];
+  /** Chargers that exist from now on: the connectors of a station accepted for the first time. */
+  chargers_added: [chargers: OcppStationCharger[]];
   /** Every websocket frame, raw (only wired for connections made while someone listens: tests, tracing). */
   frame: [frame: { identity: string; outbound: boolean; message: string }];
 };
@@ -82,6 +90,8 @@ export class OcppCentralSystem {
   private readonly log: Logger;
   private readonly directory: StationDirectory;
   private readonly stations = new Map<string, OcppStation>();
+  /** Identities whose connectors are chargers: configured, and accepted by policy. */
+  private readonly known = new Set<string>();
   private readonly clients = new Set<RpcServerClient>();
   private readonly warnedIssues = new Set<string>();
   private rpc: RpcServer | null = null;
@@ -102,21 +112,38 @@ export class OcppCentralSystem {
     if (options.securityProfile === 2 && !options.tls)
       throw new Error('security profile 2 needs a TLS certificate and key');
     // Configured stations exist from the start, so Home Assistant shows them (offline) before they connect.
-    for (const entry of this.directory.all())
-      this.stations.set(entry.config.identity, this.createStation(entry.config, 'accepted'));
+    for (const entry of this.directory.all()) this.addKnown(entry.config);
+    // Remembered only while the policy still lets them in.
+    if (options.unknownStations === 'accept') {
+      for (const station of options.accepted?.all() ?? []) {
+        if (!this.directory.get(station.identity))
+          this.addKnown({ ...unknownStationConfig(station.identity), id: station.id });
+      }
+    }
   }
 
-  /** Every connector of every configured station, as core Chargers. */
+  /** Every connector of every known station (configured or accepted by policy), as core Chargers. */
   chargers(): OcppStationCharger[] {
-    return this.configuredStations().flatMap((s) => [...s.chargers]);
+    return this.knownStations().flatMap((s) => [...s.chargers]);
   }
 
-  configuredStations(): OcppStation[] {
-    return [...this.stations.values()].filter((s) => this.directory.get(s.identity) !== undefined);
+  /** Stations that are chargers: the configured ones and those accepted by the `accept` policy. */
+  knownStations(): OcppStation[] {
+    return [...this.stations.values()].filter((s) => this.known.has(s.identity));
   }
 
   station(identity: string): OcppStation | undefined {
     return this.stations.get(identity);
+  }
+
+  /**
+   * Forgets a station accepted by policy (by its chargebridge id): it works until the restart, then
+   * disappears from Home Assistant, and is accepted again as new if it connects. False: not one of them.
+   */
+  async forgetAccepted(stationId: string): Promise<boolean> {
+    const station = this.knownStations().find((s) => s.stationId === stationId);
+    if (!station || !this.o.accepted?.has(station.identity)) return false;
+    return this.o.accepted.remove(station.identity);
   }
 
   get port(): number {
@@ -181,6 +208,7 @@ export class OcppCentralSystem {
       await new Promise<void>((resolve) => http.close(() => resolve()));
     }
     await this.o.ledger.flush();
+    await this.o.accepted?.flush().catch(() => undefined);
   }
 
   private pathPrefix(): string {
@@ -223,14 +251,7 @@ export class OcppCentralSystem {
     const identity = client.identity;
     let station = this.stations.get(identity);
     if (!station) {
-      const admission: Admission = this.o.unknownStations === 'accept' ? 'accepted' : 'pending';
-      station = this.createStation(unknownStationConfig(identity), admission);
-      this.stations.set(identity, station);
-      this.log.warn(
-        { identity, admission },
-        'a station that is not configured connected; add it to ocpp_server.stations to use it',
-      );
-      this.events.emit('unknown_station', { identity, admission });
+      station = this.admitUnknown(identity);
     }
     const configured = this.directory.get(identity)?.config;
     if (configured?.pingIntervalS != null)
@@ -300,6 +321,55 @@ export class OcppCentralSystem {
         'station sent a message that does not follow the OCPP 1.6 schema; tolerated where safe',
       );
     else this.log.debug(entry, 'non-conforming OCPP message');
+  }
+
+  private addKnown(config: StationConfig): OcppStation {
+    const station = this.createStation(config, 'accepted');
+    this.stations.set(config.identity, station);
+    this.known.add(config.identity);
+    return station;
+  }
+
+  /**
+   * A station that is not configured: under `accept` it becomes a charger now (and is remembered);
+   * under `pending` it only gets Pending boots until the user adds it to the config.
+   */
+  private admitUnknown(identity: string): OcppStation {
+    const admission: Admission = this.o.unknownStations === 'accept' ? 'accepted' : 'pending';
+    this.events.emit('unknown_station', { identity, admission });
+    if (admission === 'pending') {
+      const station = this.createStation(unknownStationConfig(identity), admission);
+      this.stations.set(identity, station);
+      this.log.warn(
+        { identity },
+        'a station that is not configured connected; it boots as Pending until it is added to ocpp_server.stations',
+      );
+      return station;
+    }
+    const id = this.freeIdFor(identity);
+    const station = this.addKnown({ ...unknownStationConfig(identity), id });
+    this.log.warn(
+      { identity, charger: id },
+      'a station that is not configured connected; accepted by policy and added to Home Assistant',
+    );
+    void this.o.accepted
+      ?.add({ identity, id, firstSeenAt: this.o.clock.now() })
+      .catch(() => undefined /* logged by the store; the station still works this run */);
+    this.events.emit('chargers_added', [...station.chargers]);
+    return station;
+  }
+
+  /** `ocpp_<identity>`, with `_2`, `_3`… when that id (or a connector id) is already a charger. */
+  private freeIdFor(identity: string): string {
+    const taken = new Set([
+      ...(this.o.takenIds ?? []),
+      ...this.knownStations().flatMap((s) => s.chargers.map((c) => c.id)),
+    ]);
+    const base = idForIdentity(identity);
+    for (let n = 1; ; n++) {
+      const id = n === 1 ? base : `${base}_${n}`;
+      if (!taken.has(id)) return id;
+    }
   }
 
   private createStation(config: StationConfig, admission: Admission): OcppStation {

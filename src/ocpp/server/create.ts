@@ -1,7 +1,8 @@
 /**
  * Builds the central system from the `ocpp_server` config: the transaction ledger in the data
  * directory, the idTag authorizer over the configured users, the TLS files, and one station per
- * entry. The daemon adds `chargers()` to its list before Home Assistant starts.
+ * entry, plus the stations an earlier run accepted by policy. The daemon adds `chargers()` to its list
+ * before Home Assistant starts, and follows `chargers_added` for stations accepted while it runs.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import type { OcppServerConfig } from '../../config/schema.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../log.js';
 import type { UserConfig } from '../../sessions/users.js';
+import { ACCEPTED_STATIONS_FILE, AcceptedStations } from './accepted-stations.js';
 import { createUserAuthorizer } from './authorizer.js';
 import { OcppCentralSystem } from './central-system.js';
 import { connectorChargerId, type StationConfig } from './station-config.js';
@@ -54,6 +56,11 @@ export async function createCentralSystem(deps: CentralSystemBuildDeps): Promise
     }
   }
   const ledger = await TransactionLedger.open({ path: path.join(deps.dataDir, LEDGER_FILE), clock, logger });
+  const accepted = await AcceptedStations.open({
+    path: path.join(deps.dataDir, ACCEPTED_STATIONS_FILE),
+    nowMs: clock.now(),
+    logger,
+  });
   const tls =
     config.securityProfile === 2 && config.tls
       ? { cert: await readFile(config.tls.cert), key: await readFile(config.tls.key) }
@@ -70,6 +77,8 @@ export async function createCentralSystem(deps: CentralSystemBuildDeps): Promise
     pingIntervalS: config.pingIntervalS,
     callTimeoutS: config.callTimeoutS,
     ledger,
+    accepted,
+    takenIds: deps.takenIds,
     authorizer: createUserAuthorizer({
       users: deps.users,
       defaultIdTag: config.defaultIdTag,
