@@ -8,6 +8,7 @@
  * Read: a file that is not JSON or fails the schema is moved aside to `<file>.corrupt-<time>` (never
  * deleted), reported, and the last good copy `<file>.bak` is loaded instead.
  */
+import * as syncFs from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Adapter } from 'lowdb';
@@ -137,6 +138,53 @@ export class DurableJsonFile<T> implements Adapter<T> {
       } else this.queued = { body, waiters: [{ resolve, reject }] };
       if (!this.running) this.running = this.pump();
     });
+  }
+
+  /**
+   * The same durable write, done before returning: for a journal whose entry must be on disk before
+   * the message it records leaves the machine (the OCPP offline queue). Blocks for one fsync. Use
+   * either this or write() on one file, never both.
+   */
+  writeSync(data: T): void {
+    if (this.o.readOnly) throw new StoreFileError(`${this.path} is open read-only`);
+    if (this.running || this.queued) throw new Error(`${this.path}: writeSync while a write() is running`);
+    const body = `${JSON.stringify(data)}\n`;
+    try {
+      syncFs.mkdirSync(dirname(this.path), { recursive: true });
+      const temp = syncFs.openSync(this.tempPath, 'w', 0o600);
+      try {
+        syncFs.writeFileSync(temp, body, 'utf8');
+        syncFs.fsyncSync(temp);
+      } finally {
+        syncFs.closeSync(temp);
+      }
+      if (syncFs.existsSync(this.path)) this.keepBackupSync();
+      syncFs.renameSync(this.tempPath, this.path);
+      syncDirectorySync(dirname(this.path));
+    } catch (err) {
+      throw new StoreFileError(
+        `cannot write ${this.path}: ${describeFsError(err)}; the data stays in memory and is written again at the next change`,
+        (err as NodeJS.ErrnoException).code,
+        { cause: err },
+      );
+    }
+  }
+
+  private keepBackupSync(): void {
+    const staging = `${this.backupPath}.tmp`;
+    syncFs.rmSync(staging, { force: true });
+    try {
+      syncFs.linkSync(this.path, staging);
+    } catch {
+      syncFs.copyFileSync(this.path, staging);
+      const copy = syncFs.openSync(staging, 'r+');
+      try {
+        syncFs.fsyncSync(copy);
+      } finally {
+        syncFs.closeSync(copy);
+      }
+    }
+    syncFs.renameSync(staging, this.backupPath);
   }
 
   private async pump(): Promise<void> {
@@ -272,6 +320,17 @@ async function syncDirectory(fs: DurableFs, dir: string): Promise<void> {
     // Some filesystems refuse fsync on a directory; the rename itself is still atomic.
   } finally {
     await handle.close();
+  }
+}
+
+function syncDirectorySync(dir: string): void {
+  const handle = syncFs.openSync(dir, 'r');
+  try {
+    syncFs.fsyncSync(handle);
+  } catch {
+    // As above: the rename is atomic even where a folder cannot be fsynced.
+  } finally {
+    syncFs.closeSync(handle);
   }
 }
 

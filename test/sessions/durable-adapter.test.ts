@@ -63,6 +63,24 @@ describe('DurableJsonFile with lowdb', () => {
     expect(readdirSync(dir).sort()).toEqual(['store.json', 'store.json.bak']);
   });
 
+  it('writeSync: on disk with its .bak when it returns, read back like write(), never beside a write()', async () => {
+    const { file } = adapter();
+    file.writeSync({ version: 1, items: ['first'] });
+    file.writeSync({ version: 1, items: ['second'] });
+    expect(readJson(path)).toEqual({ version: 1, items: ['second'] });
+    expect(readJson(`${path}.bak`)).toEqual({ version: 1, items: ['first'] });
+    expect(readdirSync(dir).sort()).toEqual(['store.json', 'store.json.bak']);
+    expect(await adapter().file.read()).toEqual({ version: 1, items: ['second'] });
+    // Mixing both on one file could let an older async write land last.
+    const pending = file.write({ version: 1, items: ['third'] });
+    expect(() => file.writeSync({ version: 1, items: ['fourth'] })).toThrow(/while a write\(\) is running/);
+    await pending;
+    expect(readJson(path)).toEqual({ version: 1, items: ['third'] });
+    // Where the folder is gone (a file in its place) the error names the file and keeps nothing half-done.
+    const blocked = adapter({ path: join(dir, 'store.json', 'inner.json') }).file;
+    expect(() => blocked.writeSync({ version: 1, items: [] })).toThrow(StoreFileError);
+  });
+
   it('falls back to copying the backup where hard links fail', async () => {
     const { file } = adapter({
       fs: {

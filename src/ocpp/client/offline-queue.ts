@@ -10,6 +10,8 @@
  *   TransactionMessageAttempts.
  * - The whole journal (queue, id map, open transaction) is one durable JSON file written
  *   atomically, so a crash never leaves a StopTransaction queued for a transaction still "open".
+ *   It is written before enqueue() returns, so nothing leaves the machine that is not on disk: a
+ *   crash can make us send a message again, never lose one or start a transaction twice.
  */
 import { z } from 'zod';
 import type { Clock, TimerHandle } from '../../core/clock.js';
@@ -73,7 +75,6 @@ export class OfflineQueue {
   private retryAt = 0;
   private retryTimer: TimerHandle | undefined;
   private closed = false;
-  private lastWrite: Promise<void> = Promise.resolve();
 
   constructor(options: OfflineQueueOptions) {
     this.o = options;
@@ -139,19 +140,12 @@ export class OfflineQueue {
     void this.pump();
   }
 
-  /** Resolves once every write so far is on disk (failures are logged, not thrown). */
-  async flush(): Promise<void> {
-    let last: Promise<void>;
-    do {
-      last = this.lastWrite;
-      await last;
-    } while (last !== this.lastWrite);
-  }
+  /** Every change is on disk when the call that made it returns; kept for callers that wait. */
+  async flush(): Promise<void> {}
 
   async close(): Promise<void> {
     this.closed = true;
     this.o.clock.clearTimeout(this.retryTimer);
-    await this.flush();
   }
 
   // ---- sending --------------------------------------------------------------------------------
@@ -299,11 +293,14 @@ export class OfflineQueue {
     }
   }
 
+  /** Synchronous: the entry is on disk before the pump can hand it to the socket. */
   private save(): void {
-    const snapshot = structuredClone(this.journal);
-    this.lastWrite = this.o.file.write(snapshot).catch((err: unknown) => {
+    try {
+      this.o.file.writeSync(this.journal);
+    } catch (err) {
+      // Kept in memory and written again with the next change; the daemon goes on charging.
       this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'cannot save the OCPP queue');
-    });
+    }
   }
 }
 

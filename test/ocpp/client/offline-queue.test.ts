@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -70,6 +70,35 @@ const meter = (wh: number) => ({
 const stop = { meterStop: 2000, timestamp: '2026-01-15T13:00:00.000Z', reason: 'Local' };
 
 describe('OfflineQueue', () => {
+  it('has every message on disk before it is handed to the socket (a crash can repeat, never lose one)', async () => {
+    const { dir, clock, sender, queue } = setup();
+    await queue.load();
+    const onDiskAtSend: string[][] = [];
+    sender.script.push(
+      ...Array.from({ length: 3 }, () => () => {
+        const journal = JSON.parse(readFileSync(join(dir, 'q.json'), 'utf8')) as Journal;
+        onDiskAtSend.push(journal.entries.map((e) => e.action));
+        return undefined;
+      }),
+    );
+    queue.enqueue('StartTransaction', start, 'a', { txRef: 'a' });
+    // On disk the moment enqueue returns, with the open transaction, before any timer or I/O turn.
+    expect(JSON.parse(readFileSync(join(dir, 'q.json'), 'utf8'))).toMatchObject({
+      entries: [{ action: 'StartTransaction', txRef: 'a' }],
+      openTransaction: { txRef: 'a' },
+    });
+    queue.enqueue('MeterValues', meter(1500), 'a');
+    queue.enqueue('StopTransaction', stop, 'a', null);
+    await clock.advance(0);
+    // The start went out at once (online); the others queued behind it.
+    expect(onDiskAtSend).toEqual([
+      ['StartTransaction'],
+      ['MeterValues', 'StopTransaction'],
+      ['StopTransaction'],
+    ]);
+    expect(JSON.parse(readFileSync(join(dir, 'q.json'), 'utf8')).entries).toEqual([]);
+  });
+
   it('holds messages while offline, then sends them in order with the real transaction id', async () => {
     const { clock, sender, queue, started } = setup();
     await queue.load();
