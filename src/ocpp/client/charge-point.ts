@@ -48,6 +48,8 @@ export interface ChargePointBridgeOptions {
   dataDir: string;
   clock: Clock;
   logger: Logger;
+  /** Clock-aligned meter readings count from midnight in this zone (default UTC). */
+  timeZone?: string;
   /** First reconnect delay (doubles up to reconnectMaxDelayS). */
   reconnectInitialMs?: number;
   /** Every frame on the wire (tests validate them). */
@@ -172,6 +174,7 @@ export class ChargePointBridge {
       defaultIdTag: settings.idTag,
       offeredCurrentA: () => this.current.offeredCurrentA(),
       sendUnqueued: (meterValue) => void this.sendMeterValue(meterValue, null, false),
+      timeZone: options.timeZone ?? 'UTC',
     });
     this.current = new CurrentControl({
       charger,

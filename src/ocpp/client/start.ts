@@ -59,6 +59,7 @@ export async function startChargePointBridges(options: StartBridgesOptions): Pro
       charger,
       settings: upstreamSettings(upstream, options.configPath),
       dataDir: options.config.dataDir,
+      timeZone: options.config.timezone,
       clock: options.clock,
       logger: options.logger,
       ...(options.onFrame ? { onFrame: options.onFrame } : {}),

@@ -14,6 +14,7 @@ import type { Clock, TimerHandle } from '../../core/clock.js';
 import { TypedEmitter } from '../../core/emitter.js';
 import type { Logger } from '../../log.js';
 import { type IdTagInfo, type MeterValue, ocppTimestamp, type StopReason } from '../types.js';
+import { nextAlignedReadingAt } from './clock-aligned.js';
 import type { ConfigurationKeys } from './config-keys.js';
 import {
   energyRegisterWh,
@@ -57,6 +58,8 @@ export interface TransactionTrackerOptions {
   offeredCurrentA: () => number | null;
   /** Clock-aligned values outside a transaction are not queued: sent if possible, else lost. */
   sendUnqueued: (meterValue: MeterValue) => void;
+  /** IANA zone whose midnight clock-aligned readings count from (the daemon's `timezone`). */
+  timeZone: string;
 }
 
 export class TransactionTracker {
@@ -284,11 +287,8 @@ export class TransactionTracker {
     this.alignedTimer = undefined;
     const intervalS = this.o.keys.getInt('ClockAlignedDataInterval');
     if (intervalS <= 0) return;
-    const intervalMs = intervalS * 1000;
     const now = this.o.clock.now();
-    // Aligned to UTC midnight, as the spec's "from 00:00:00" reads for a charger without a zone.
-    const sinceMidnight = now % 86_400_000;
-    const delay = intervalMs - (sinceMidnight % intervalMs);
+    const delay = nextAlignedReadingAt(now, intervalS, this.o.timeZone) - now;
     this.alignedTimer = this.o.clock.setTimeout(() => {
       this.alignedSample();
       this.restartAlignedTimer();

@@ -96,6 +96,7 @@ export class Rig {
         ...this.options.settings,
       },
       dataDir: this.world.dataDir,
+      timeZone: TZ,
       clock: this.clock,
       logger: silentLogger(),
       onFrame: this.frames.onFrame,
