@@ -268,7 +268,8 @@ export class CurrentControl {
       this.log.info({ currentA: target }, 'charging limit from the central system');
       await charger.setMaxCurrent(target);
     }
-    if (tracker.open && tracker.paused) {
+    // A transaction whose idTag was refused stays stopped whatever the profiles say.
+    if (tracker.open && tracker.paused && !tracker.deauthorized) {
       this.log.info('charging allowed again: resuming the charge');
       try {
         await charger.startCharging(target !== null ? { currentA: target } : {});

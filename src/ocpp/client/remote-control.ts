@@ -214,7 +214,31 @@ export class RemoteControl {
       this.log.warn({ status: info.status }, 'idTag refused by the central system: stopping the charge');
       void this.endTransaction('DeAuthorized');
     } else {
-      this.log.warn({ status: info.status }, 'idTag refused by the central system; charging continues');
+      void this.suspendDeauthorized(info.status);
+    }
+  }
+
+  /**
+   * StopTransactionOnInvalidId false: "only stop the energy delivery" (OCPP 1.6 §5.x of
+   * StartTransaction). The BS20 stops; the transaction stays open (SuspendedEVSE) until the cable is
+   * pulled or the backend sends RemoteStop, and no charging profile resumes it.
+   */
+  private async suspendDeauthorized(status: string): Promise<void> {
+    const { tracker, charger } = this.o;
+    if (!tracker.open || tracker.deauthorized) return;
+    this.log.warn(
+      { status },
+      'idTag refused by the central system: energy stops, the transaction stays open (StopTransactionOnInvalidId is false)',
+    );
+    const wasPaused = tracker.paused;
+    tracker.setDeauthorized();
+    this.o.onChange();
+    if (wasPaused) return; // already not charging
+    try {
+      await charger.stopCharging();
+    } catch (err) {
+      if (!(err instanceof ChargerCommandError)) throw err;
+      this.log.warn({ err: err.message }, 'the BS20 did not stop');
     }
   }
 

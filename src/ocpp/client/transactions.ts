@@ -33,6 +33,11 @@ const openTransactionSchema = z.object({
   remote: z.boolean(),
   /** We paused the energy flow (profile below 6 A, refused idTag): the transaction stays open. */
   paused: z.boolean(),
+  /**
+   * The central system refused the idTag and StopTransactionOnInvalidId is false: energy stopped,
+   * the transaction stays open until the cable is pulled or the backend stops it; nothing resumes it.
+   */
+  deauthorized: z.boolean().default(false),
   beginSample: z.unknown().nullable(),
 });
 export type OpenTransaction = z.infer<typeof openTransactionSchema>;
@@ -149,6 +154,19 @@ export class TransactionTracker {
     return this.tx?.paused ?? false;
   }
 
+  get deauthorized(): boolean {
+    return this.tx?.deauthorized ?? false;
+  }
+
+  /** The idTag was refused but the transaction must stay open: paused for good. */
+  setDeauthorized(): void {
+    if (!this.tx || this.tx.deauthorized) return;
+    this.tx.deauthorized = true;
+    this.tx.paused = true;
+    this.o.queue.setOpenTransaction(this.tx);
+    this.events.emit('changed');
+  }
+
   /** From the queue: StartTransaction answered (or given up: null). */
   onStartAnswered(txRef: string, response: { idTagInfo: IdTagInfo } | null): void {
     const tx = this.tx;
@@ -226,6 +244,7 @@ export class TransactionTracker {
       lastMeterWh: meterStartWh,
       remote: this.expected !== null,
       paused: false,
+      deauthorized: false,
       beginSample: stopList.length > 0 ? this.sample(stopList, 'Transaction.Begin') : null,
     };
     this.expected = null;

@@ -71,6 +71,43 @@ describe('charge point behaviours', () => {
     expect(rig.frames.problems).toEqual([]);
   });
 
+  it('with StopTransactionOnInvalidId false, only stops the energy: the transaction stays open until unplugged', async () => {
+    const { cs, rig } = await setup();
+    expect(
+      await cs.send('ChangeConfiguration', { key: 'StopTransactionOnInvalidId', value: 'false' }),
+    ).toEqual({ status: 'Accepted' });
+    cs.idTagStatus = 'Invalid';
+    await plugAndStart(rig);
+    await waitFor(() => rig.sim.state.chargePhase !== 'charging', 'the BS20 stopped');
+    await rig.clock.advance(10_000);
+    await waitFor(
+      () => cs.of('StatusNotification').some((s) => s.connectorId === 1 && s.status === 'SuspendedEVSE'),
+      'SuspendedEVSE',
+    );
+    expect(cs.of('StopTransaction')).toEqual([]);
+    // A default profile re-evaluated later must not start the energy again.
+    const profile = {
+      connectorId: 1,
+      csChargingProfiles: {
+        chargingProfileId: 9,
+        stackLevel: 0,
+        chargingProfilePurpose: 'TxDefaultProfile',
+        chargingProfileKind: 'Relative',
+        chargingSchedule: { chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 10 }] },
+      },
+    };
+    expect(await cs.send('SetChargingProfile', profile)).toEqual({ status: 'Accepted' });
+    await rig.clock.advance(MINUTE);
+    expect(rig.sim.state.chargePhase).not.toBe('charging');
+    expect(cs.of('StopTransaction')).toEqual([]);
+    // Pulling the cable ends it.
+    rig.sim.unplug();
+    await rig.clock.advance(10_000);
+    await waitFor(() => cs.of('StopTransaction').length === 1, 'StopTransaction');
+    expect(cs.of('StopTransaction')[0]).toMatchObject({ transactionId: 1, reason: 'EVDisconnected' });
+    expect(rig.frames.problems).toEqual([]);
+  });
+
   it('asks Authorize before a remote start when AuthorizeRemoteTxRequests is true', async () => {
     const { cs, rig } = await setup();
     expect(await cs.send('ChangeConfiguration', { key: 'AuthorizeRemoteTxRequests', value: 'true' })).toEqual(
