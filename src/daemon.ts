@@ -31,6 +31,8 @@ export interface DaemonDeps {
   clock?: Clock;
   /** Called when Home Assistant (or a bridge request) asks for a restart. */
   onRestartRequest?: () => void;
+  /** Why a restart would fail now (the config file has errors), or null; the request is refused then. */
+  restartProblem?: () => string | null;
   /** How long the start waits for the broker before going on without it (real time; default 10 s). */
   mqttConnectWaitMs?: number;
 }
@@ -139,6 +141,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
       stateExtras: (id) => sessions.stateExtras(id),
       sessionHooks: (id) => sessions.sessionHooks(id),
       onRestartRequest: deps.onRestartRequest,
+      ...(deps.restartProblem ? { restartProblem: deps.restartProblem } : {}),
       getLogLevel: () => log.level,
       setLogLevel: (level) => {
         log.level = level;

@@ -1,46 +1,102 @@
 /**
  * `chargebridge run`: load the config (or fall back to the demo), start the daemon, and stop it
- * cleanly on SIGTERM/SIGINT. A restart request from Home Assistant restarts it in-process with the
- * configuration read again.
+ * cleanly on SIGTERM/SIGINT. A restart request from Home Assistant or SIGHUP restarts it in-process
+ * with the configuration read again, if that configuration is valid.
  */
 import { ConfigError, DEMO_CHARGER_ID, type LoadedConfig, loadConfig } from '../config/index.js';
 import { type RunningDaemon, startDaemon } from '../daemon.js';
-import { createLogger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
 import { chargebridgeVersion } from './version.js';
 
 /** Hard limit for a shutdown: systemd's default stop timeout is 90 s, ours must be far below. */
 const SHUTDOWN_LIMIT_MS = 8_000;
 
 export async function runDaemon(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  for (;;) {
-    const loaded = loadOrReport(args, env);
-    if (!loaded) return 1;
-    applyProcessSettings(loaded);
-    const log = createLogger({ level: loaded.config.logLevel });
-    log.info(
-      { version: chargebridgeVersion(), config: loaded.path, demo: loaded.isDemo },
-      'starting chargebridge',
-    );
+  let loaded = loadOrReport(args, env);
+  if (!loaded) return 1;
+  const requests = new StopRequests();
+  try {
+    for (;;) {
+      applyProcessSettings(loaded);
+      const log = createLogger({ level: loaded.config.logLevel });
+      log.info(
+        { version: chargebridgeVersion(), config: loaded.path, demo: loaded.isDemo },
+        'starting chargebridge',
+      );
+      let daemon: RunningDaemon;
+      try {
+        daemon = await startDaemon({
+          loaded,
+          logger: log,
+          onRestartRequest: () => requests.restart(),
+          restartProblem: () => configProblem(args, env),
+        });
+      } catch (err) {
+        log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'chargebridge could not start');
+        return 1;
+      }
+      if (loaded.isDemo) printDemoBanner(daemon, loaded);
 
-    let requestRestart: () => void = () => undefined;
-    const restartRequested = new Promise<'restart'>((resolve) => {
-      requestRestart = () => resolve('restart');
-    });
-    let daemon: RunningDaemon;
-    try {
-      daemon = await startDaemon({ loaded, logger: log, onRestartRequest: () => requestRestart() });
-    } catch (err) {
-      log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'chargebridge could not start');
-      return 1;
+      // A restart (Home Assistant's button, SIGHUP) reads the configuration first: a broken file
+      // keeps the running daemon as it is, with the problem in the log.
+      let next: LoadedConfig | null = null;
+      let outcome: string;
+      for (;;) {
+        outcome = await requests.next();
+        if (outcome !== 'restart') break;
+        next = reloadOrReport(args, env, log);
+        if (next) break;
+      }
+      log.info({ reason: outcome }, 'stopping chargebridge');
+      const stopped = await stopWithin(daemon, SHUTDOWN_LIMIT_MS);
+      if (!stopped) log.warn(`shutdown took longer than ${SHUTDOWN_LIMIT_MS / 1000} s; exiting anyway`);
+      log.flush();
+      if (!next) return 0;
+      loaded = next;
     }
-    if (loaded.isDemo) printDemoBanner(daemon, loaded);
+  } finally {
+    requests.close();
+  }
+}
 
-    const outcome = await Promise.race([restartRequested, signalled()]);
-    log.info({ reason: outcome }, 'stopping chargebridge');
-    const stopped = await stopWithin(daemon, SHUTDOWN_LIMIT_MS);
-    if (!stopped) log.warn(`shutdown took longer than ${SHUTDOWN_LIMIT_MS / 1000} s; exiting anyway`);
-    log.flush();
-    if (outcome !== 'restart') return 0;
+/**
+ * What ends the current run: SIGTERM/SIGINT (stop) or a restart (SIGHUP, `systemctl reload`, or
+ * Home Assistant's restart button). Re-armed after each one.
+ */
+class StopRequests {
+  private waiting: ((outcome: string) => void) | null = null;
+  private pending: string | null = null;
+  private readonly onSignal = (signal: NodeJS.Signals) => this.emit(signal === 'SIGHUP' ? 'restart' : signal);
+
+  constructor() {
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, this.onSignal);
+  }
+
+  restart(): void {
+    this.emit('restart');
+  }
+
+  next(): Promise<string> {
+    const pending = this.pending;
+    this.pending = null;
+    if (pending) return Promise.resolve(pending);
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+    });
+  }
+
+  close(): void {
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.off(signal, this.onSignal);
+  }
+
+  private emit(outcome: string): void {
+    // After a stop signal the default handling comes back: a second Ctrl-C ends the process at once.
+    if (outcome !== 'restart') this.close();
+    const waiting = this.waiting;
+    this.waiting = null;
+    if (waiting) waiting(outcome);
+    // A stop outranks a restart that nobody has picked up yet.
+    else if (this.pending !== 'SIGTERM' && this.pending !== 'SIGINT') this.pending = outcome;
   }
 }
 
@@ -69,16 +125,28 @@ function loadOrReport(args: string[], env: NodeJS.ProcessEnv): LoadedConfig | nu
   }
 }
 
-function signalled(): Promise<string> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolve(signal);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+/** The configuration file's errors as the user would see them at start, or null when it is fine. */
+function configProblem(args: string[], env: NodeJS.ProcessEnv): string | null {
+  try {
+    loadConfig({ args, env });
+    return null;
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message;
+    throw err;
+  }
+}
+
+function reloadOrReport(args: string[], env: NodeJS.ProcessEnv, log: Logger): LoadedConfig | null {
+  try {
+    return loadConfig({ args, env });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    log.error(
+      { problems: err.message },
+      'not restarting: the configuration has errors; chargebridge keeps running with the previous one',
+    );
+    return null;
+  }
 }
 
 async function stopWithin(daemon: RunningDaemon, limitMs: number): Promise<boolean> {

@@ -33,6 +33,8 @@ export interface BridgePublisherOptions {
   setLogLevel: (level: LogLevel) => void;
   /** Absent: the restart request answers with an error. */
   onRestartRequest?: () => void | Promise<void>;
+  /** Why a restart would fail now (the configuration file has errors); null: go ahead. */
+  restartProblem?: () => string | null;
   logger: Logger;
 }
 
@@ -61,6 +63,9 @@ export class BridgePublisher {
     this.o.bridgeApi.register('restart', z.object({}), async () => {
       const restart = this.o.onRestartRequest;
       if (!restart) throw new Error('restart is not available in this setup');
+      const problem = this.o.restartProblem?.() ?? null;
+      if (problem !== null)
+        throw new Error(`not restarting, the configuration file has errors (fix them first): ${problem}`);
       this.log.info('restart requested over MQTT');
       // Answer first; the restart itself may close the connection the answer travels on.
       setImmediate(() => {

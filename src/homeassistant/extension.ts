@@ -46,6 +46,8 @@ export interface HomeAssistantOptions {
   bridgeInfo: () => Record<string, unknown>;
   /** The `restart` request / button; absent = the request answers with an error. */
   onRestartRequest?: () => void | Promise<void>;
+  /** Checked before a restart is accepted: why it would fail (a broken config file), or null. */
+  restartProblem?: () => string | null;
   /** Applies a new log level; default sets `logger.level` (pino children follow their parent). */
   setLogLevel?: (level: LogLevel) => void;
   getLogLevel?: () => string;
@@ -112,6 +114,7 @@ export class HomeAssistantExtension {
           options.logger.level = level;
         }),
       ...(options.onRestartRequest ? { onRestartRequest: options.onRestartRequest } : {}),
+      ...(options.restartProblem ? { restartProblem: options.restartProblem } : {}),
       logger: this.log,
     });
     this.router = new CommandRouter({

@@ -67,13 +67,29 @@ describe.each(brokers)('Home Assistant bridge device against $name', (kind) => {
     expect(r.logger.level).toBe('debug');
   });
 
-  it('restart calls the daemon back after answering; without a callback it answers with an error', async () => {
+  it('restart calls the daemon back after answering; a broken config file or no callback answers with an error', async () => {
     let restarts = 0;
     const withCallback = await rig({ extension: { onRestartRequest: () => void restarts++ } });
     await withCallback.ext.start();
     expect(await request(withCallback, 'restart', {})).toMatchObject({ status: 'ok' });
     await withCallback.barrier();
     expect(restarts).toBe(1);
+
+    let problem: string | null = 'chargers[0].pin: must be 6 digits';
+    const broken = await rig({
+      extension: { onRestartRequest: () => void restarts++, restartProblem: () => problem },
+    });
+    await broken.ext.start();
+    expect(await request(broken, 'restart', {})).toMatchObject({
+      status: 'error',
+      error: expect.stringMatching(/configuration file has errors.*chargers\[0\]\.pin: must be 6 digits/),
+    });
+    await broken.barrier();
+    expect(restarts).toBe(1);
+    problem = null;
+    expect(await request(broken, 'restart', {})).toMatchObject({ status: 'ok' });
+    await broken.barrier();
+    expect(restarts).toBe(2);
 
     const without = await rig();
     await without.ext.start();
