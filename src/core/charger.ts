@@ -178,6 +178,11 @@ export interface ClockedCharger extends Charger {
   syncClock(): Promise<void>;
 }
 
+/** Optional: chargers that can be rebooted remotely (an OCPP station's Reset; a BS20 cannot). */
+export interface RestartableCharger extends Charger {
+  restart(): Promise<void>;
+}
+
 export function isConfigurable(c: Charger): c is ConfigurableCharger {
   const candidate = c as Partial<ConfigurableCharger>;
   return typeof candidate.setName === 'function' && typeof candidate.setLanguage === 'function';
@@ -185,6 +190,10 @@ export function isConfigurable(c: Charger): c is ConfigurableCharger {
 
 export function isClocked(c: Charger): c is ClockedCharger {
   return typeof (c as Partial<ClockedCharger>).syncClock === 'function';
+}
+
+export function isRestartable(c: Charger): c is RestartableCharger {
+  return typeof (c as Partial<RestartableCharger>).restart === 'function';
 }
 
 /** Smallest current the IEC 61851 pilot signal allows. */

@@ -3,13 +3,12 @@
  * charge plan, its capabilities (which follow what the charger learns at login), its discovery message and the
  * command target the router uses.
  */
-import { type Charger, type ChargerInfo, isClocked, isConfigurable } from '../core/charger.js';
+import { type Charger, type ChargerInfo, isClocked, isConfigurable, isRestartable } from '../core/charger.js';
 import { type ChargerCapabilities, describeCapabilities } from './capabilities.js';
 import { ChargePlanControl } from './charge-plan-control.js';
 import type { ChargePlanStore } from './charge-plan-store.js';
 import { ChargerPublisher, type ChargerPublisherOptions } from './charger-publisher.js';
 import type { CommandTarget } from './command-router.js';
-import { isRestartable } from './command-runner.js';
 import { buildChargerDiscovery, type DiscoveryMessage, type OriginInfo } from './discovery.js';
 import { commandKeysFor } from './entities.js';
 import type { EntityOptions } from './entity-types.js';

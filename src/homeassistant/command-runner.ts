@@ -2,19 +2,16 @@
  * Carries out one validated command from Home Assistant on a Charger. Anything the charger cannot do
  * ends in a ChargerCommandError with a reason a user can read.
  */
-import { type Charger, ChargerCommandError, isClocked, isConfigurable } from '../core/charger.js';
+import {
+  type Charger,
+  ChargerCommandError,
+  isClocked,
+  isConfigurable,
+  isRestartable,
+} from '../core/charger.js';
 import type { PlanTarget } from './charge-plan-control.js';
 import type { ChargerCommand } from './commands.js';
 import type { NextSession } from './next-session.js';
-
-/** Optional: chargers that can be rebooted remotely (OCPP Reset). Not part of the core yet. */
-export interface RestartableCharger extends Charger {
-  restart(): Promise<void>;
-}
-
-export function isRestartable(c: Charger): c is RestartableCharger {
-  return typeof (c as Partial<RestartableCharger>).restart === 'function';
-}
 
 function notSupported(charger: Charger, what: string): ChargerCommandError {
   return new ChargerCommandError('not_supported', `charger ${charger.id} cannot ${what}`);

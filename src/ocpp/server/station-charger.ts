@@ -7,13 +7,13 @@
  * connector n ≥ 2 the id `<station>_<n>` (station-config.ts).
  */
 import {
-  type Charger,
   ChargerCommandError,
   type ChargerEvents,
   type ChargerInfo,
   type ChargerState,
   checkCurrent,
   emptyState,
+  type RestartableCharger,
   type StartChargingOptions,
 } from '../../core/charger.js';
 import type { Clock } from '../../core/clock.js';
@@ -56,7 +56,7 @@ export interface RemoteStartIntent {
   at: number;
 }
 
-export class OcppStationCharger implements Charger {
+export class OcppStationCharger implements RestartableCharger {
   readonly kind = 'ocpp' as const;
   readonly id: string;
   readonly name: string;
