@@ -267,9 +267,17 @@ const OCPP16_CODE_FOR: Record<string, string> = {
  * ocpp-rpc answers unreadable frames with 2.0.1 error codes (RpcFrameworkError,
  * MessageTypeNotSupported) that 1.6J does not have, and with message id "-1" when the frame's type
  * is unknown. Its `badMessage` event hands us the reply before it is sent: fix both in place for
- * 1.6 connections.
+ * 1.6 connections. A readable call can get a 2.0.1 code too (RpcFrameworkError for a message id
+ * still in use); the outbound `response` event hands us that CALLERROR before it is sent.
  */
 export function speakOcpp16Errors(client: RpcClient): void {
+  client.on('response', ((info: { outbound?: boolean; payload?: unknown[] }) => {
+    const reply = info?.payload;
+    if (!info?.outbound || client.protocol !== OCPP16_PROTOCOL || !Array.isArray(reply) || reply[0] !== 4)
+      return;
+    const code = OCPP16_CODE_FOR[String(reply[2])];
+    if (code) reply[2] = code;
+  }) as never);
   client.on('badMessage', ((info: { buffer?: Buffer | string; response?: unknown[] | null }) => {
     const reply = info?.response;
     if (client.protocol !== OCPP16_PROTOCOL || !Array.isArray(reply) || reply[0] !== 4) return;

@@ -133,6 +133,7 @@ export function parseIdTag(params: unknown): Parsed<string> {
 
 export function parseStart(params: unknown): Parsed<StartInput> {
   if (!isRecord(params)) return wrong('the request', 'must be an object');
+  if (params.connectorId === undefined) return missing('connectorId', 'the connector, a whole number ≥ 1');
   const connectorId = looseInteger(params.connectorId);
   if (connectorId === null || connectorId < 1) return wrong('connectorId', 'must be a whole number ≥ 1');
   const idTag = optionalText(params.idTag, 64);
