@@ -85,27 +85,30 @@ export async function stopTransaction(
 ): Promise<{ idTagInfo?: IdTagInfo }> {
   const now = ctx.clock.now();
   const answer = input.idTag ? { idTagInfo: ctx.authorizer.authorize(input.idTag).idTagInfo } : {};
-  let record: TransactionRecord | null;
-  try {
-    record = await ctx.ledger.stop(input.transactionId, {
-      meterStopWh: input.meterStopWh,
-      stoppedAt: input.timestamp ?? now,
-      reason: input.reason ?? 'Local',
-    });
-  } catch (err) {
-    ctx.log.error(
-      { err: String(err), transactionId: input.transactionId },
-      'could not save a stopped transaction',
-    );
-    record = ctx.ledger.get(input.transactionId);
-  }
-  if (!record || record.stationId !== ctx.stationId) {
+  // Another station's transaction is not this station's to close (ids are small and guessable).
+  const known = ctx.ledger.get(input.transactionId);
+  if (!known || known.stationId !== ctx.stationId) {
     ctx.log.warn(
       { transactionId: input.transactionId },
       'StopTransaction for a transaction we do not know; answered anyway',
     );
     ctx.seen();
     return answer;
+  }
+  let record: TransactionRecord;
+  try {
+    record =
+      (await ctx.ledger.stop(input.transactionId, {
+        meterStopWh: input.meterStopWh,
+        stoppedAt: input.timestamp ?? now,
+        reason: input.reason ?? 'Local',
+      })) ?? known;
+  } catch (err) {
+    ctx.log.error(
+      { err: String(err), transactionId: input.transactionId },
+      'could not save a stopped transaction',
+    );
+    record = ctx.ledger.get(input.transactionId) ?? known;
   }
   const final =
     input.transactionData === undefined ? null : parseMeterValues({ meterValue: input.transactionData });
