@@ -155,8 +155,9 @@ function sessionOf(
   limitA: number | null,
 ): ChargerSession {
   // Some chargers report meterStop 0 or a register below meterStart: never a negative session.
+  // A negative meterStart is no register at all: the session's energy is then unknown.
   const lastWh = tx.meterStopWh ?? meter.energyImportWh;
-  const endWh = lastWh === null ? null : Math.max(lastWh, tx.meterStartWh);
+  const endWh = lastWh === null || tx.meterStartWh < 0 ? null : Math.max(lastWh, tx.meterStartWh);
   const end = tx.stoppedAt ?? now;
   return {
     chargerSessionId: String(tx.id),
@@ -190,8 +191,9 @@ function sumPower(phases: PhaseReading[]): number | null {
   return total === null ? null : Math.round(total);
 }
 
+/** The highest register value; negative ones are broken meters, not readings. */
 function maxOf(...values: Array<number | null>): number | null {
-  const known = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  const known = values.filter((v): v is number => v !== null && Number.isFinite(v) && v >= 0);
   return known.length === 0 ? null : Math.max(...known);
 }
 

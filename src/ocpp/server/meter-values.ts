@@ -206,6 +206,8 @@ function applySample(
       : DEFAULT_UNIT[spec.kind];
   const value = convert(spec.kind, unit, raw);
   if (value === null) return `unit ${JSON.stringify(sample.unit)} does not fit ${measurandName}`;
+  // An import register only counts up from zero: a negative one is a broken meter, not a reading.
+  if (spec.kind === 'energy' && value < 0) return `negative energy register ${JSON.stringify(sample.value)}`;
   const phase = phaseIndex(sample.phase);
   if (phase === undefined) {
     // Line-to-line voltages and neutral currents have no place in the per-phase readings.
