@@ -98,7 +98,13 @@ export async function getConfiguration(
   unknownKey: string[];
 }> {
   const answer = await station.send('GetConfiguration', keys.length > 0 ? { key: keys } : {});
-  return { configurationKey: answer.configurationKey ?? [], unknownKey: answer.unknownKey ?? [] };
+  // The AuthorizationKey is the station's password: write-only in OCPP, yet some stations report
+  // it. Its value never goes on to MQTT.
+  const reported = Array.isArray(answer.configurationKey) ? answer.configurationKey : [];
+  const configurationKey = reported.map((entry) =>
+    /^authorizationkey$/i.test(String(entry?.key)) ? { key: entry.key, readonly: entry.readonly } : entry,
+  );
+  return { configurationKey, unknownKey: answer.unknownKey ?? [] };
 }
 
 export async function changeConfiguration(
