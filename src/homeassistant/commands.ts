@@ -81,17 +81,20 @@ function press<K extends 'sync_time' | 'restart'>(key: K): Schema<K> {
   });
 }
 
-/** The schema for every command key, bound to one charger's limits and users. */
-export function commandSchemas(context: CommandContext): { [K in CommandKey]: Schema<K> } {
-  const maxAheadMs = context.maxScheduleAheadMs ?? DAY_MS;
-  return {
-    charging: z.string().transform((text, ctx) => {
+/**
+ * One schema builder per key: a message builds only the schema of its own key (the context — ceiling,
+ * users, now — differs per message), not all twenty.
+ */
+const SCHEMAS: { [K in CommandKey]: (context: CommandContext) => Schema<K> } = {
+  charging: (_context) =>
+    z.string().transform((text, ctx) => {
       const word = text.trim().toUpperCase();
       if (word !== 'ON' && word !== 'OFF') return fail(ctx, `expected ON or OFF, got ${quote(text)}`);
       return { key: 'charging' as const, on: word === 'ON' };
     }),
 
-    max_current: z.string().transform((text, ctx) => ({
+  max_current: (context) =>
+    z.string().transform((text, ctx) => ({
       key: 'max_current' as const,
       amps: readNumber(text.trim(), ctx, {
         unit: 'A',
@@ -103,7 +106,8 @@ export function commandSchemas(context: CommandContext): { [K in CommandKey]: Sc
       }),
     })),
 
-    user: z.string().transform((text, ctx) => {
+  user: (context) =>
+    z.string().transform((text, ctx) => {
       const wanted = text.trim();
       if (context.users.length === 0) return fail(ctx, 'no users are configured');
       if (wanted === '') return fail(ctx, 'expected a user name, got an empty payload');
@@ -114,7 +118,8 @@ export function commandSchemas(context: CommandContext): { [K in CommandKey]: Sc
       return { key: 'user' as const, user };
     }),
 
-    name: z.string().transform((text, ctx) => {
+  name: (_context) =>
+    z.string().transform((text, ctx) => {
       // The charger adds its own "ACP#" prefix; accept a pasted advertised name too.
       const name = text.trim().replace(/^ACP#/, '');
       if (name === '') return fail(ctx, 'the name must not be empty');
@@ -133,7 +138,8 @@ export function commandSchemas(context: CommandContext): { [K in CommandKey]: Sc
       return { key: 'name' as const, name };
     }),
 
-    language: z.string().transform((text, ctx) => {
+  language: (_context) =>
+    z.string().transform((text, ctx) => {
       const language = oneOf(text.trim(), LANGUAGES);
       if (language === undefined) {
         return fail(
@@ -144,13 +150,15 @@ export function commandSchemas(context: CommandContext): { [K in CommandKey]: Sc
       return { key: 'language' as const, language };
     }),
 
-    temperature_unit: z.string().transform((text, ctx) => {
+  temperature_unit: (_context) =>
+    z.string().transform((text, ctx) => {
       const unit = oneOf(text.trim(), TEMPERATURE_UNITS);
       if (unit === undefined) return fail(ctx, `expected celsius or fahrenheit, got ${quote(text.trim())}`);
       return { key: 'temperature_unit' as const, unit };
     }),
 
-    session_limit_energy: z.string().transform((text, ctx) => {
+  session_limit_energy: (_context) =>
+    z.string().transform((text, ctx) => {
       const kwh = readNumber(text.trim(), ctx, {
         unit: 'kWh',
         min: 0,
@@ -162,7 +170,8 @@ export function commandSchemas(context: CommandContext): { [K in CommandKey]: Sc
       return { key: 'session_limit_energy' as const, kwh: kwh === 0 ? null : kwh };
     }),
 
-    session_limit_minutes: z.string().transform((text, ctx) => {
+  session_limit_minutes: (_context) =>
+    z.string().transform((text, ctx) => {
       const minutes = readNumber(text.trim(), ctx, {
         unit: 'min',
         min: 0,
@@ -174,9 +183,11 @@ export function commandSchemas(context: CommandContext): { [K in CommandKey]: Sc
       return { key: 'session_limit_minutes' as const, minutes: minutes === 0 ? null : minutes };
     }),
 
-    scheduled_start: z.string().transform((text, ctx) => {
+  scheduled_start: (context) =>
+    z.string().transform((text, ctx) => {
       const wanted = text.trim();
       if (CLEAR_WORDS.includes(wanted.toLowerCase())) return { key: 'scheduled_start' as const, at: null };
+      const maxAheadMs = context.maxScheduleAheadMs ?? DAY_MS;
       const at = readDateTime(wanted, ctx, context.nowMs);
       if (at < context.nowMs - SCHEDULE_PAST_TOLERANCE_MS)
         return fail(ctx, `${quote(wanted)} is in the past`);
@@ -190,10 +201,17 @@ export function commandSchemas(context: CommandContext): { [K in CommandKey]: Sc
       return { key: 'scheduled_start' as const, at };
     }),
 
-    sync_time: press('sync_time'),
-    restart: press('restart'),
-    ...planCommandSchemas(context.nowMs),
-  };
+  sync_time: (_context) => press('sync_time'),
+  restart: (_context) => press('restart'),
+  plan_battery_kwh: (context) => planCommandSchemas(context.nowMs).plan_battery_kwh,
+  plan_soc_now: (context) => planCommandSchemas(context.nowMs).plan_soc_now,
+  plan_soc_target: (context) => planCommandSchemas(context.nowMs).plan_soc_target,
+  plan_deadline: (context) => planCommandSchemas(context.nowMs).plan_deadline,
+  plan_apply: (context) => planCommandSchemas(context.nowMs).plan_apply,
+};
+
+export function commandSchema<K extends CommandKey>(key: K, context: CommandContext): Schema<K> {
+  return SCHEMAS[key](context);
 }
 
 function isCommandKey(key: string): key is CommandKey {
@@ -214,7 +232,7 @@ export function parseCommand(
     }
     const decoded = decodePayload(payload);
     if (!decoded.ok) return { ok: false, error: `${key}: ${decoded.error}` };
-    const result = commandSchemas(context)[key].safeParse(decoded.text);
+    const result = commandSchema(key, context).safeParse(decoded.text);
     if (result.success) return { ok: true, command: result.data };
     return { ok: false, error: `${key}: ${result.error.issues[0]?.message ?? 'invalid payload'}` };
   } catch (err) {
