@@ -2,6 +2,7 @@
  * A Besen BS20 as a core Charger: the EVSE Master session underneath, the charger state built from
  * its messages, and commands validated before a single byte is written.
  */
+import { isDeepStrictEqual } from 'node:util';
 import {
   type Charger,
   ChargerCommandError,
@@ -428,8 +429,11 @@ export class Bs20Charger implements Charger, ConfigurableCharger, ClockedCharger
   }
 }
 
+/** Runs for every notification: compares in place instead of serializing both states. */
 function sameExceptTimestamp(a: ChargerState, b: ChargerState): boolean {
-  return JSON.stringify({ ...a, updatedAt: 0 }) === JSON.stringify({ ...b, updatedAt: 0 });
+  const keys = Object.keys(a) as Array<keyof ChargerState>;
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) => key === 'updatedAt' || isDeepStrictEqual(a[key], b[key]));
 }
 
 function checkUserId(userId: string): string {
