@@ -63,7 +63,11 @@ export class RetainedFile {
       text = await readFile(this.path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
+      // Node's message (e.g. EISDIR) does not say which file: the user needs the path to fix it.
+      throw new Error(
+        `cannot read the retained message file ${this.path}: ${(err as Error).message} (mqtt.embedded_broker.persist_retained)`,
+        { cause: err },
+      );
     }
     const parsed = parseFile(text);
     if (typeof parsed === 'string') {

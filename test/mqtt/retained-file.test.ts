@@ -38,6 +38,15 @@ describe('RetainedFile', () => {
     expect(await readdir(dir)).toEqual(['retained.json']);
   });
 
+  it('a path it cannot read (a folder) fails with the path and the setting named, and nothing is moved', async () => {
+    const path = join(dir, 'retained.json');
+    await mkdir(path);
+    await expect(make(path).load()).rejects.toThrow(
+      new RegExp(`retained message file ${path}: .*EISDIR.*persist_retained`),
+    );
+    expect(await readdir(dir)).toEqual(['retained.json']);
+  });
+
   it('an empty payload removes the topic; unchanged values do not schedule a write', async () => {
     const file = make();
     await file.load();
