@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Charger } from '../core/charger.js';
 import { type Clock, systemClock } from '../core/clock.js';
+import { LogThrottle } from '../core/log-throttle.js';
 import { type Logger, silentLogger } from '../log.js';
 import { type AuthResult, TokenCheck } from './auth.js';
 import { EXPORT_CONTENT_TYPES, exportFileName, parseExportQuery } from './export-query.js';
@@ -56,7 +57,6 @@ export interface RunningHttpServer {
 
 const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 const CLOSE_GRACE_MS = 1_000;
-const REFUSED_LOG_INTERVAL_MS = 60_000;
 const REALM = 'Bearer realm="chargebridge"';
 const ROUTES = ['/healthz', '/metrics', '/sessions/export'] as const;
 type Route = (typeof ROUTES)[number];
@@ -75,7 +75,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const uptimeS = () => Math.max(0, (clock.now() - startedAtMs) / 1000);
   // Someone guessing tokens must not flood the log: one line a minute, with the count.
-  const refused = { count: 0, lastLogAt: Number.NEGATIVE_INFINITY };
+  const refusals = new LogThrottle(clock);
 
   const routes: Record<Route, { needsToken: boolean; run: (url: URL) => Promise<Reply> }> = {
     '/healthz': {
@@ -197,14 +197,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       });
     }
     if (result === 'invalid') {
-      refused.count++;
-      if (clock.now() - refused.lastLogAt >= REFUSED_LOG_INTERVAL_MS) {
+      const refused = refusals.take('wrong token');
+      if (refused !== null) {
         log.warn(
-          { path: url.pathname, from: req.socket.remoteAddress, refused: refused.count },
+          { path: url.pathname, from: req.socket.remoteAddress, refused },
           'request with a wrong token refused',
         );
-        refused.lastLogAt = clock.now();
-        refused.count = 0;
       }
       throw new HttpError(401, 'the token is not valid', {
         'WWW-Authenticate': `${REALM}, error="invalid_token"`,

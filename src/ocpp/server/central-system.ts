@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../core/clock.js';
 import { TypedEmitter } from '../../core/emitter.js';
+import { LogThrottle } from '../../core/log-throttle.js';
 import type { Logger } from '../../log.js';
 import {
   createRpcServer,
@@ -94,6 +95,7 @@ export class OcppCentralSystem {
   private readonly known = new Set<string>();
   private readonly clients = new Set<RpcServerClient>();
   private readonly warnedIssues = new Set<string>();
+  private readonly badFrames: LogThrottle;
   private rpc: RpcServer | null = null;
   private http: Server | null = null;
   private listeningPort = 0;
@@ -102,6 +104,7 @@ export class OcppCentralSystem {
     this.o = options;
     this.log = options.logger.child({ component: 'ocpp-server' });
     this.directory = new StationDirectory(options.stations);
+    this.badFrames = new LogThrottle(options.clock);
     if (options.securityProfile >= 1) {
       const open = options.stations.filter((s) => s.password === null).map((s) => s.id);
       if (open.length > 0)
@@ -273,8 +276,11 @@ export class OcppCentralSystem {
     }
     speakOcpp16Errors(client);
     client.on('badMessage', ((info: { error?: unknown }) => {
+      // A broken or hostile station can send thousands: one line a minute per station, with a count.
+      const frames = this.badFrames.take(identity);
+      if (frames === null) return;
       this.log.warn(
-        { identity, err: String(info?.error ?? 'unreadable frame') },
+        { identity, err: String(info?.error ?? 'unreadable frame'), frames },
         'malformed OCPP frame from station',
       );
     }) as never);
@@ -295,6 +301,7 @@ export class OcppCentralSystem {
       const wasCurrent = s.isCurrent(client);
       s.detach(client);
       if (wasCurrent) {
+        this.badFrames.forget(identity);
         this.log.info({ identity }, 'station disconnected');
         this.events.emit('station_disconnected', s);
       }

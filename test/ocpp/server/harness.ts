@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { OCPP16 } from 'typed-ocpp';
 import type { ChargerState } from '../../../src/core/charger.js';
 import { ManualClock } from '../../../src/core/clock.js';
-import { silentLogger } from '../../../src/log.js';
+import { type Logger, silentLogger } from '../../../src/log.js';
 import { createUserAuthorizer, type UserTags } from '../../../src/ocpp/server/authorizer.js';
 import { type CentralSystemOptions, OcppCentralSystem } from '../../../src/ocpp/server/central-system.js';
 import type { OcppStationCharger } from '../../../src/ocpp/server/station-charger.js';
@@ -39,6 +39,8 @@ export interface RigOptions
   extends Partial<Omit<CentralSystemOptions, 'ledger' | 'authorizer' | 'clock' | 'logger'>> {
   users?: UserTags[];
   dataDir?: string;
+  /** Default: silent. */
+  logger?: Logger;
 }
 
 export class FrameLog {
@@ -99,7 +101,7 @@ export class CsRig {
   static async start(options: RigOptions = {}): Promise<CsRig> {
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'cb-ocpp-')));
     const clock = new ManualClock(Date.UTC(2026, 2, 10, 18, 0, 0));
-    const logger = silentLogger();
+    const logger = options.logger ?? silentLogger();
     const ledger = await TransactionLedger.open({
       path: join(dataDir, 'ocpp-transactions.json'),
       clock,

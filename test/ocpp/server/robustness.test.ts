@@ -3,7 +3,9 @@
  * missing fields, non-conforming meter values, oversized frames, a second connection with the same
  * identity. The server answers or closes, and keeps serving.
  */
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/log.js';
 import { call, createRpcClient, type RpcClient } from '../../../src/ocpp/rpc.js';
 import { CsRig, deferred, FrameLog, stationConfig, untilState } from './harness.js';
 
@@ -61,6 +63,38 @@ async function rawPeer(identity: string): Promise<RawPeer> {
 }
 
 describe('robustness of the central system', () => {
+  it('logs a flood of unreadable frames as one line a minute per station, with the count', async () => {
+    const lines: Array<{ msg: string; frames?: number; identity?: string }> = [];
+    const logger = createLogger({
+      level: 'warn',
+      destination: new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(JSON.parse(chunk.toString()));
+          done();
+        },
+      }),
+    });
+    rig = await CsRig.start({ logger });
+    const peer = await rawPeer('GARAGE');
+    const malformed = () => lines.filter((l) => l.msg === 'malformed OCPP frame from station');
+    const garbage = async (n: number, syncId: string) => {
+      for (let i = 0; i < n; i++) peer.client.sendRaw(`not json ${i}`);
+      // A call after them: once it is answered, the server has read every frame before it.
+      peer.client.sendRaw(JSON.stringify([2, syncId, 'Heartbeat', {}]));
+      await peer.answer(syncId);
+    };
+    await garbage(10, 'sync-1');
+    expect(malformed()).toEqual([expect.objectContaining({ identity: 'GARAGE', frames: 1 })]);
+    await rig.clock.advance(59_000);
+    await garbage(5, 'sync-2');
+    expect(malformed()).toHaveLength(1);
+    await rig.clock.advance(1_000);
+    await garbage(1, 'sync-3');
+    // The 14 held back since the first line, plus this one.
+    expect(malformed()).toHaveLength(2);
+    expect(malformed()[1]?.frames).toBe(15);
+  });
+
   it('answers malformed calls with the right CALLERROR and keeps the connection', async () => {
     rig = await CsRig.start();
     const peer = await rawPeer('GARAGE');
