@@ -11,7 +11,7 @@ import type {
   LinkState,
   PhaseReading,
 } from '../../core/charger.js';
-import { emptyReading, type MeterReading } from './meter-values.js';
+import { emptyReading, isPlausibleRegisterWh, type MeterReading } from './meter-values.js';
 import { type ConnectorStatus, errorNames, meaningOf } from './status.js';
 
 export interface TransactionView {
@@ -155,9 +155,11 @@ function sessionOf(
   limitA: number | null,
 ): ChargerSession {
   // Some chargers report meterStop 0 or a register below meterStart: never a negative session.
-  // A negative meterStart is no register at all: the session's energy is then unknown.
-  const lastWh = tx.meterStopWh ?? meter.energyImportWh;
-  const endWh = lastWh === null || tx.meterStartWh < 0 ? null : Math.max(lastWh, tx.meterStartWh);
+  // A negative or absurd meterStart is no register at all: the session's energy is then unknown.
+  const stopWh = tx.meterStopWh !== null && isPlausibleRegisterWh(tx.meterStopWh) ? tx.meterStopWh : null;
+  const lastWh = stopWh ?? meter.energyImportWh;
+  const endWh =
+    lastWh === null || !isPlausibleRegisterWh(tx.meterStartWh) ? null : Math.max(lastWh, tx.meterStartWh);
   const end = tx.stoppedAt ?? now;
   return {
     chargerSessionId: String(tx.id),
@@ -191,9 +193,9 @@ function sumPower(phases: PhaseReading[]): number | null {
   return total === null ? null : Math.round(total);
 }
 
-/** The highest register value; negative ones are broken meters, not readings. */
+/** The highest register value; negative or absurd ones are broken meters, not readings. */
 function maxOf(...values: Array<number | null>): number | null {
-  const known = values.filter((v): v is number => v !== null && Number.isFinite(v) && v >= 0);
+  const known = values.filter((v): v is number => v !== null && isPlausibleRegisterWh(v));
   return known.length === 0 ? null : Math.max(...known);
 }
 

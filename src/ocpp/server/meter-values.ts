@@ -186,6 +186,17 @@ export function parseMeterValues(params: unknown): MeterParse {
   return out;
 }
 
+/**
+ * 10 GWh: a wallbox at 22 kW around the clock needs 50 years for that. A register above it is a
+ * broken or hostile meter, and since the lifetime total only goes up it would stay there for good.
+ */
+export const MAX_PLAUSIBLE_REGISTER_WH = 1e10;
+
+/** A register value we can use: not negative, not beyond any real meter. */
+export function isPlausibleRegisterWh(wh: number): boolean {
+  return Number.isFinite(wh) && wh >= 0 && wh <= MAX_PLAUSIBLE_REGISTER_WH;
+}
+
 function applySample(
   reading: MeterReading,
   sample: Record<string, unknown>,
@@ -208,6 +219,8 @@ function applySample(
   if (value === null) return `unit ${JSON.stringify(sample.unit)} does not fit ${measurandName}`;
   // An import register only counts up from zero: a negative one is a broken meter, not a reading.
   if (spec.kind === 'energy' && value < 0) return `negative energy register ${JSON.stringify(sample.value)}`;
+  if (spec.kind === 'energy' && !isPlausibleRegisterWh(value))
+    return `energy register ${JSON.stringify(sample.value)} is beyond any real meter`;
   const phase = phaseIndex(sample.phase);
   if (phase === undefined) {
     // Line-to-line voltages and neutral currents have no place in the per-phase readings.

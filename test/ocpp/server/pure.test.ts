@@ -68,6 +68,29 @@ describe('parseMeterValues', () => {
     expect(reading.energyImportWh).toBe(6000);
   });
 
+  it('refuses energy registers no meter can show: negative, or beyond 10 GWh', () => {
+    const parsed = parseMeterValues({
+      connectorId: 1,
+      meterValue: [
+        {
+          timestamp: '2026-03-10T18:00:00Z',
+          sampledValue: [
+            sample('-5'),
+            sample('1e308'),
+            sample('20000000', { unit: 'kWh' }),
+            sample('9999', { measurand: 'Energy.Active.Import.Register', unit: 'Wh' }),
+          ],
+        },
+      ],
+    });
+    expect(parsed.issues).toEqual([
+      expect.stringMatching(/negative energy register/),
+      expect.stringMatching(/beyond any real meter/),
+      expect.stringMatching(/beyond any real meter/),
+    ]);
+    expect(parsed.reading.energyImportWh).toBe(9999);
+  });
+
   it('reports what it cannot use and never throws', () => {
     for (const junk of [
       null,
@@ -156,6 +179,16 @@ describe('connector status', () => {
     // A lower register (a glitch, a replaced meter) never takes the lifetime energy down.
     facts.meter = mergeReading(facts.meter, { ...emptyReading(), energyImportWh: 10 });
     expect(deriveState(facts, stopped, now).energyTotalKwh).toBe(1.6);
+    // Nor does an absurd meterStop (the last meter reading counts) or meterStart (energy unknown).
+    facts.transaction.meterStopWh = 1e308;
+    expect(deriveState(facts, stopped, now)).toMatchObject({
+      energyTotalKwh: 1.6,
+      session: { energyKwh: 0.6 },
+    });
+    facts.transaction.meterStartWh = -40;
+    expect(deriveState(facts, stopped, now).session?.energyKwh).toBeNull();
+    facts.transaction.meterStartWh = 1000;
+    facts.transaction.meterStopWh = 1600;
     facts.link = 'offline';
     const gone = deriveState(facts, stopped, now);
     expect(gone.status).toBe('offline');
