@@ -183,7 +183,7 @@ describe('connector status', () => {
     facts.transaction.meterStopWh = 1e308;
     expect(deriveState(facts, stopped, now)).toMatchObject({
       energyTotalKwh: 1.6,
-      session: { energyKwh: 0.6 },
+      session: { energyKwh: 0.5 },
     });
     facts.transaction.meterStartWh = -40;
     expect(deriveState(facts, stopped, now).session?.energyKwh).toBeNull();
