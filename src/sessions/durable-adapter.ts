@@ -16,12 +16,13 @@ import type { z } from 'zod';
 import { type Clock, systemClock } from '../core/clock.js';
 import { type Logger, silentLogger } from '../log.js';
 
-export type FileProblemKind = 'corrupt' | 'main_missing' | 'backup_corrupt';
+/** `write_failed`: a file could not be written; its data stays in memory and is written at the next change. */
+export type FileProblemKind = 'corrupt' | 'main_missing' | 'backup_corrupt' | 'write_failed';
 
 /** Something the daemon should tell the user about (log + bridge/event). */
 export interface FileProblem {
   kind: FileProblemKind;
-  /** The file that was bad or missing. */
+  /** The file that was bad, missing or could not be written. */
   file: string;
   reason: string;
   /** Where the bad file now is; null when it was left in place (read-only) or missing. */

@@ -4,7 +4,9 @@
  *    closing a session rewrites one month, not the whole history, and a damaged file costs one month.
  *  - `sessions/open.json`: sessions still running, small, written at open and at each sample, so a
  *    crash or restart loses at most the last minute of samples and never counts energy twice.
- * A write that fails keeps everything in memory and is retried at the next change (or flush()).
+ * A write that fails keeps everything in memory, is reported (log and onProblem, once per distinct
+ * error) and is retried at the next change (or flush()). A closed session leaves open.json only once
+ * its month file is written, so a disk that fails and comes back never drops it from both files.
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -51,7 +53,7 @@ export interface SessionStoreOptions {
   readOnly?: boolean;
   clock?: Clock;
   logger?: Logger;
-  /** Called for each corrupt or missing file found while loading (for bridge/event). */
+  /** Called for each corrupt or missing file found while loading, and when writes start failing (for bridge/event). */
   onProblem?: (problem: FileProblem) => void;
 }
 
@@ -274,32 +276,53 @@ export class SessionStore {
 
   private persistShard(shard: Shard): Promise<SaveResult> {
     shard.dirty = true;
-    return this.persist(shard.db, () => {
+    return this.persist(shard.db, shard.file.path, () => {
       shard.dirty = false;
     });
   }
 
-  private persistOpen(): Promise<SaveResult> {
+  private async persistOpen(): Promise<SaveResult> {
     this.openDb.data.sessions = [...this.open.values()];
     this.openDirty = true;
-    return this.persist(this.openDb, () => {
+    // Sessions closed while the disk failed are still open in the old open.json: keep it that way
+    // until their month file has them.
+    for (const shard of this.shards.values()) {
+      if (!shard.dirty) continue;
+      const result = await this.persistShard(shard);
+      if (!result.saved) return result;
+    }
+    return this.persist(this.openDb, this.openFile.path, () => {
       this.openDirty = false;
     });
   }
 
   private async persist(
     db: Low<SessionsFile> | Low<OpenSessionsFile>,
+    file: string,
     written: () => void,
   ): Promise<SaveResult> {
     if (this.readOnly) return { saved: false, error: 'the session store is open read-only' };
     try {
       await db.write();
       written();
-      if (!this.openDirty && [...this.shards.values()].every((s) => !s.dirty)) this.lastError = null;
+      if (this.lastError !== null && !this.openDirty && [...this.shards.values()].every((s) => !s.dirty)) {
+        this.log.info('session store writes work again; everything kept in memory is saved');
+        this.lastError = null;
+      }
       return { saved: true };
     } catch (err) {
       const error = err instanceof StoreFileError ? err.message : `could not save sessions: ${String(err)}`;
-      if (error !== this.lastError) this.log.error({ err: error }, 'session store write failed');
+      if (error !== this.lastError) {
+        this.log.error({ err: error }, 'session store write failed; sessions are kept in memory');
+        this.o.onProblem?.({
+          kind: 'write_failed',
+          file,
+          reason: error,
+          movedTo: null,
+          recoveredFrom: null,
+          at: (this.o.clock ?? systemClock).now(),
+        });
+      }
       this.lastError = error;
       return { saved: false, error };
     }
