@@ -71,6 +71,10 @@ export class ChargerSessions {
   private lastClosedMeterKwh: number | null;
   private lastClosedEndedAt: number;
   private selected: string | null = null;
+  /** A reading without a running session was seen since the link came up: later sessions began in our sight. */
+  private sawIdle = false;
+  /** Opened on the first readings after start or a reconnect, before the charger named it: it may have begun earlier. */
+  private joinedLate: RunningSession | null = null;
   private recentTag: { tag: string; at: number } | null = null;
   private stopRequestedAt: number | null = null;
   private chargerStopReason: string | null = null;
@@ -164,6 +168,8 @@ export class ChargerSessions {
     if (state.link !== 'online') {
       this.fresh = false;
       this.staleMark = state.updatedAt;
+      // While we cannot see the charger a session may begin without us.
+      this.sawIdle = false;
       return;
     }
     // Right after a (re)connect a charger may still show what it read before the drop: wait for a
@@ -189,6 +195,7 @@ export class ChargerSessions {
     if (open && newId !== null && newId !== open.record.chargerSessionId) {
       if (open.record.chargerSessionId === null) {
         open.adopt(state, newId, this.o.users);
+        if (open === this.joinedLate) this.startWhereTheChargerDid(open, state, meter);
         this.persist(open);
         this.announce(open);
       } else {
@@ -208,6 +215,22 @@ export class ChargerSessions {
       if (reason) this.close(open, reason, now, Math.max(meter, open.last.meterKwh));
     }
     if (!this.open && shouldOpen(state, newId)) this.openSession(state, meter, newId, now);
+    if (!isRunning(state)) this.sawIdle = true;
+  }
+
+  /**
+   * A session found running at start (or after the link was down) and named only now: a BS20 reports
+   * its session after the first status. The charger's own start time and session energy say where it
+   * began, so the energy charged while we were not looking is not lost.
+   */
+  private startWhereTheChargerDid(open: RunningSession, state: ChargerState, meter: number): void {
+    this.joinedLate = null;
+    const sessionKwh = state.session?.energyKwh;
+    const meterStart =
+      typeof sessionKwh === 'number' && sessionKwh > 0
+        ? Math.max(this.lastClosedMeterKwh ?? 0, meter - sessionKwh)
+        : meter;
+    open.startEarlier(chargerStartedAt(state, this.lastClosedEndedAt, open.record.startedAt), meterStart);
   }
 
   /** After a restart: the charger still runs the same session → continue; otherwise close it as it was. */
@@ -271,6 +294,7 @@ export class ChargerSessions {
     });
     open.attribute(this.o.users);
     this.open = open;
+    this.joinedLate = newId === null && !this.sawIdle ? open : null;
     this.recentTag = null;
     this.chargerStopReason = null;
     this.stopRequestedAt = null;

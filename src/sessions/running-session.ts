@@ -87,6 +87,23 @@ export class RunningSession {
     this.unsaved = true;
   }
 
+  /**
+   * Opened on a charger already charging when we joined (daemon start), before it named the session:
+   * its own start time and session energy say where the session really began.
+   */
+  startEarlier(startedAt: number, meterStartKwh: number): void {
+    const r = this.record;
+    const meterStart = round3(Math.min(meterStartKwh, r.meterStartKwh ?? meterStartKwh));
+    const start = Math.min(startedAt, r.startedAt);
+    if (start === r.startedAt && meterStart === r.meterStartKwh) return;
+    r.startedAt = start;
+    r.meterStartKwh = meterStart;
+    this.keeper.startEarlier({ at: start, meterKwh: meterStart });
+    r.energyKwh = round3(Math.max(0, this.last.meterKwh - meterStart));
+    this.costCache = null;
+    this.unsaved = true;
+  }
+
   attribute(users: UserDirectory): void {
     const who = users.attribute({
       idTag: this.record.idTag,

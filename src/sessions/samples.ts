@@ -83,6 +83,15 @@ export class SampleKeeper {
     return keptSomething;
   }
 
+  /** An earlier start than the first reading (a session joined late): it becomes the first. */
+  startEarlier(start: MeterSample): void {
+    const first = this.kept[0];
+    if (first && (start.at > first.at || start.meterKwh > first.meterKwh)) return;
+    if (first?.at === start.at) this.kept[0] = { ...start };
+    else this.kept.unshift({ ...start });
+    this.keptPeriod = null;
+  }
+
   /** Closes the series with the final reading (replacing a pending one). */
   finish(final: MeterSample): MeterSample[] {
     this.pending = null;
