@@ -10,6 +10,7 @@ import { StoreFileError } from '../sessions/durable-adapter.js';
 import { sessionsToCsv, sessionsToJson, totalsByUserAndMonth } from '../sessions/export.js';
 import type { SessionRecord } from '../sessions/record.js';
 import { type SessionFilter, SessionStore } from '../sessions/store.js';
+import { sessionDataDirForReading } from '../sessions/store-location.js';
 import { formatZonedIso, monthRange } from '../sessions/zoned-time.js';
 
 export interface TextOutput {
@@ -98,7 +99,11 @@ export async function runSessions(
   try {
     const { config } = loadConfig({ args, env });
     timeZone = config.timezone;
-    store = await SessionStore.open({ dataDir: config.dataDir, timeZone, readOnly: true });
+    store = await SessionStore.open({
+      dataDir: sessionDataDirForReading(config.dataDir),
+      timeZone,
+      readOnly: true,
+    });
   } catch (error) {
     if (error instanceof ConfigError || error instanceof StoreFileError) {
       err.write(`${error.message}\n`);

@@ -3,7 +3,6 @@
  * the tracker following every charger, the bridge requests, and the hooks Home Assistant and the
  * HTTP endpoint plug into. Keeps the composition root a list of parts, not a page of wiring.
  */
-import path from 'node:path';
 import type { ChargebridgeConfig } from '../config/index.js';
 import type { Charger } from '../core/charger.js';
 import type { Clock } from '../core/clock.js';
@@ -12,9 +11,11 @@ import type { ChargerStateExtras } from '../homeassistant/state.js';
 import type { SessionExportProvider, SessionMetricsProvider } from '../http/providers.js';
 import type { Logger } from '../log.js';
 import type { BridgeApi } from '../mqtt/bridge-api.js';
+import type { FileProblem } from './durable-adapter.js';
 import { exportText } from './export.js';
 import { registerSessionRequests } from './requests.js';
 import { SessionStore } from './store.js';
+import { moveNestedSessionFilesUp } from './store-location.js';
 import { type SessionEvent, SessionTracker } from './tracker.js';
 
 export interface SessionServiceOptions {
@@ -47,14 +48,19 @@ export interface SessionService {
 export async function openSessionService(options: SessionServiceOptions): Promise<SessionService> {
   const { config, chargers, bridgeApi, clock, logger } = options;
   const log = logger.child({ component: 'sessions' });
+  moveNestedSessionFilesUp(config.dataDir, log);
+  // Problems found while opening come before MQTT is up: they are told at start(), once it is.
+  const atOpen: FileProblem[] = [];
+  let started = false;
+  const tell = (problem: FileProblem) =>
+    void bridgeApi.publishEvent('store_problem', null, { ...problem }).catch(() => undefined);
   const store = await SessionStore.open({
-    dataDir: path.join(config.dataDir, 'sessions'),
+    dataDir: config.dataDir,
     timeZone: config.timezone,
     clock,
     logger: log,
     // A damaged store file was kept aside and the last good copy loaded: tell the user where.
-    onProblem: (problem) =>
-      void bridgeApi.publishEvent('store_problem', null, { ...problem }).catch(() => undefined),
+    onProblem: (problem) => (started ? tell(problem) : atOpen.push(problem)),
   });
   const tracker = new SessionTracker({
     store,
@@ -99,7 +105,11 @@ export async function openSessionService(options: SessionServiceOptions): Promis
     },
     onChanged: (listener) => tracker.events.on('changed', listener),
     addCharger: (charger) => tracker.addCharger(charger),
-    start: () => tracker.start(),
+    start: () => {
+      started = true;
+      for (const problem of atOpen.splice(0)) tell(problem);
+      tracker.start();
+    },
     stop: async () => {
       await tracker.stop();
       await store.flush();

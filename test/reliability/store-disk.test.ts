@@ -202,7 +202,7 @@ function corruptSessionFiles() {
     april: Buffer.from(random.bytes(400)),
     open: Buffer.from('{"format":"chargebridge-open-sessions","version":1,"sessions":[{"id":7}]}\n'),
   };
-  const folder = 'sessions/sessions';
+  const folder = 'sessions';
   const files = {
     [`${folder}/2026-05.json`]: corrupt.may,
     [`${folder}/2026-05.json.bak`]: monthFile(maySessions),

@@ -11,12 +11,9 @@ import { type Journal, journalSchema } from '../../src/ocpp/client/offline-queue
 import { openSessionsFileSchema, type SessionRecord, sessionsFileSchema } from '../../src/sessions/record.js';
 import { OPEN_SESSIONS_FILE, SESSIONS_DIR } from '../../src/sessions/store.js';
 
-/** The daemon's session folder: `sessions/` in its store folder inside the data folder. */
+/** The daemon's session folder: `sessions/` in the data folder. */
 export function sessionFolder(dataDir: string): string {
-  const nested = path.join(dataDir, 'sessions', SESSIONS_DIR);
-  return existsSync(nested) || !existsSync(path.join(dataDir, SESSIONS_DIR))
-    ? nested
-    : path.join(dataDir, SESSIONS_DIR);
+  return path.join(dataDir, SESSIONS_DIR);
 }
 
 export interface SessionFiles {
