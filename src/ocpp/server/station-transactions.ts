@@ -95,6 +95,12 @@ export async function stopTransaction(
     ctx.seen();
     return answer;
   }
+  // A re-sent StopTransaction (its answer was lost): closed already, nothing more to change.
+  if (known.stoppedAt !== null) {
+    ctx.log.info({ transactionId: known.id }, 'repeated StopTransaction: answered, nothing changed');
+    ctx.seen();
+    return answer;
+  }
   let record: TransactionRecord;
   try {
     record =
