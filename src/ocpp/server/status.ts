@@ -31,12 +31,14 @@ export function parseChargePointStatus(value: unknown): ChargePointStatus | null
 /**
  * `transactionOpen`: a StartTransaction has no StopTransaction yet. A Finishing connector with an
  * open transaction is still in it (the StopTransaction with the final meter is on its way), so the
- * session stays open until then.
+ * session stays open until then. So is an Available one: a station back from being offline sends
+ * its status first and its queued StopTransaction after it (ocpp.md §2.9).
  */
 export function meaningOf(status: ChargePointStatus, transactionOpen: boolean): StatusMeaning {
   switch (status) {
     case 'Available':
     case 'Reserved':
+      if (transactionOpen) return { plugged: true, charging: false, status: 'suspended' };
       return { plugged: false, charging: false, status: 'available' };
     case 'Preparing':
       return { plugged: true, charging: false, status: transactionOpen ? 'suspended' : 'plugged' };
