@@ -195,6 +195,8 @@ export class ChargerSessions {
     if (open && newId !== null && newId !== open.record.chargerSessionId) {
       if (open.record.chargerSessionId === null) {
         open.adopt(state, newId, this.o.users);
+        // The swipe that came with this session is used up (it must not name the next one).
+        this.recentTag = null;
         if (open === this.joinedLate) this.startWhereTheChargerDid(open, state, meter);
         this.persist(open);
         this.announce(open);

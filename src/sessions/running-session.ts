@@ -78,11 +78,11 @@ export class RunningSession {
     return kept;
   }
 
-  /** The charger named the session we opened: take its id, user field and tag. */
+  /** The charger named the session we opened: take its id, user field and tag (over a guessed one). */
   adopt(state: ChargerState, id: string, users: UserDirectory): void {
     this.record.chargerSessionId = id;
     this.chargerUserId = state.session?.userId ?? this.chargerUserId;
-    if (this.record.idTag === null && state.session?.idTag) this.record.idTag = state.session.idTag;
+    if (state.session?.idTag) this.record.idTag = state.session.idTag;
     this.attribute(users);
     this.unsaved = true;
   }
