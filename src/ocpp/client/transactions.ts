@@ -24,6 +24,9 @@ import {
 } from './meter-values.js';
 import type { OfflineQueue } from './offline-queue.js';
 
+/** How long a charge found running waits for the BS20's session details before its transaction starts. */
+const SESSION_DETAILS_WAIT_MS = 10_000;
+
 const openTransactionSchema = z.object({
   txRef: z.string(),
   idTag: z.string(),
@@ -81,6 +84,13 @@ export class TransactionTracker {
   private staleMark: number | null = null;
   private sampleTimer: TimerHandle | undefined;
   private alignedTimer: TimerHandle | undefined;
+  /** Seen not charging since the link came up: a charge now is a new one, not one we join. */
+  private idleSinceLinkUp = false;
+  /** A charge seen running without its session details yet (see onState). */
+  private runningSeenAt: number | null = null;
+  private detailsTimer: TimerHandle | undefined;
+  /** When our last transaction ended: a later one is never dated before it. */
+  private lastStopAt = Number.NEGATIVE_INFINITY;
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(options: TransactionTrackerOptions) {
@@ -119,6 +129,7 @@ export class TransactionTracker {
     for (const off of this.unsubscribe.splice(0)) off();
     this.o.clock.clearInterval(this.sampleTimer);
     this.o.clock.clearTimeout(this.alignedTimer);
+    this.o.clock.clearTimeout(this.detailsTimer);
   }
 
   /** A RemoteStart was accepted: the next session carries this idTag. */
@@ -195,6 +206,7 @@ export class TransactionTracker {
   private onState(next: ChargerState): void {
     if (next.link !== 'online') {
       this.linkDown = true;
+      this.idleSinceLinkUp = false;
       return;
     }
     if (this.linkDown) {
@@ -210,7 +222,34 @@ export class TransactionTracker {
     const running = next.charging || next.status === 'suspended';
     const tx = this.tx;
     if (!tx) {
-      if (running) this.openTransaction(next);
+      if (!running) {
+        this.runningSeenAt = null;
+        this.idleSinceLinkUp = true;
+        return;
+      }
+      // A charge that began while we watched starts now. One already running when the link came up
+      // (daemon or link down when it began) is given a few seconds for the BS20's session details,
+      // which come a moment after "charging", so the transaction starts where the charge began.
+      const now = this.o.clock.now();
+      const joining = !this.idleSinceLinkUp;
+      if (
+        joining &&
+        next.session?.startedAt == null &&
+        (this.runningSeenAt ?? now) + SESSION_DETAILS_WAIT_MS > now
+      ) {
+        if (this.runningSeenAt === null) {
+          this.runningSeenAt = now;
+          this.o.clock.clearTimeout(this.detailsTimer);
+          this.detailsTimer = this.o.clock.setTimeout(
+            () => this.onState(this.o.charger.getState()),
+            SESSION_DETAILS_WAIT_MS,
+          );
+        }
+        return;
+      }
+      this.runningSeenAt = null;
+      this.o.clock.clearTimeout(this.detailsTimer);
+      this.openTransaction(next);
       return;
     }
     const meter = energyRegisterWh(next);
@@ -231,17 +270,26 @@ export class TransactionTracker {
   }
 
   private openTransaction(state: ChargerState): void {
-    const meterStartWh = energyRegisterWh(state);
-    if (meterStartWh === null) return;
+    const meterNowWh = energyRegisterWh(state);
+    if (meterNowWh === null) return;
     const now = this.o.clock.now();
+    // Joined late (the daemon or the link was down when charging began): the BS20 knows when its
+    // session started and how much it has had, so the transaction starts there, not now.
+    const sessionStart = state.session?.startedAt ?? null;
+    const sessionKwh = state.session?.energyKwh ?? null;
+    const lateWh = sessionKwh !== null ? Math.round(sessionKwh * 1000) : 0;
+    const late = sessionStart !== null && sessionStart < now && sessionStart > this.lastStopAt && lateWh > 0;
+    const startedAt = late ? sessionStart : now;
+    const meterStartWh = late ? Math.max(0, meterNowWh - lateWh) : meterNowWh;
+    if (late) this.log.info({ startedAt, sessionWh: lateWh }, 'joined a charge already running');
     const idTag = (this.expected?.idTag ?? state.session?.idTag ?? this.o.defaultIdTag).slice(0, 20);
     const stopList = this.measurands('StopTxnSampledData');
     const tx: OpenTransaction = {
       txRef: randomUUID(),
       idTag,
-      startedAt: now,
+      startedAt,
       meterStartWh,
-      lastMeterWh: meterStartWh,
+      lastMeterWh: meterNowWh,
       remote: this.expected !== null,
       paused: false,
       deauthorized: false,
@@ -253,7 +301,7 @@ export class TransactionTracker {
     this.log.info({ idTag, meterStartWh, remote: tx.remote }, 'transaction started');
     this.o.queue.enqueue(
       'StartTransaction',
-      { connectorId: 1, idTag, meterStart: meterStartWh, timestamp: ocppTimestamp(now) },
+      { connectorId: 1, idTag, meterStart: meterStartWh, timestamp: ocppTimestamp(startedAt) },
       tx.txRef,
       tx,
     );
@@ -266,6 +314,7 @@ export class TransactionTracker {
     const tx = this.tx;
     if (!tx) return;
     const now = this.o.clock.now();
+    this.lastStopAt = now;
     const meterStop = Math.max(tx.meterStartWh, energyRegisterWh(state) ?? tx.lastMeterWh);
     const payload: Record<string, unknown> = { meterStop, timestamp: ocppTimestamp(now), reason };
     const stopList = this.measurands('StopTxnSampledData');

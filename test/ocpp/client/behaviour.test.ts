@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OcppUpstreamSettings } from '../../../src/ocpp/client/charge-point.js';
 import { type TestCentralSystem, VoltbrasCentralSystem } from './peers.js';
-import { cleanupWorld, MINUTE, makeRig, makeWorld, type Rig, waitFor } from './rig.js';
+import { cleanupWorld, MINUTE, makeRig, makeWorld, Rig, waitFor } from './rig.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -105,6 +105,36 @@ describe('charge point behaviours', () => {
     await rig.clock.advance(10_000);
     await waitFor(() => cs.of('StopTransaction').length === 1, 'StopTransaction');
     expect(cs.of('StopTransaction')[0]).toMatchObject({ transactionId: 1, reason: 'EVDisconnected' });
+    expect(rig.frames.problems).toEqual([]);
+  });
+
+  it('joins a charge already running at its start: the transaction begins when and where the BS20 session did', async () => {
+    const world = makeWorld();
+    cleanups.push(() => cleanupWorld(world));
+    const cs = await VoltbrasCentralSystem.create(world.clock);
+    cleanups.push(() => cs.stop());
+    // The charge begins while chargebridge's charge point is not running (daemon down).
+    const before = new Rig(world, { url: cs.url });
+    await before.charger.open();
+    await world.clock.advance(5_000);
+    world.sim.plugIn({ demandA: 32 });
+    await world.clock.advance(10_000);
+    const registerAtStartWh = Math.round((before.charger.getState().energyTotalKwh ?? Number.NaN) * 1000);
+    await before.charger.startCharging({ currentA: 16 });
+    const chargeStartedAt = world.clock.now();
+    await world.clock.advance(30 * MINUTE);
+    await before.charger.close();
+
+    const rig = await makeRig({ url: cs.url, world });
+    cleanups.push(() => rig.stop());
+    await waitFor(() => cs.of('StartTransaction').length === 1, 'the StartTransaction', {
+      clock: world.clock,
+      stepMs: 1000,
+    });
+    const start = cs.of('StartTransaction')[0] as { timestamp: string; meterStart: number };
+    expect(Math.abs(Date.parse(start.timestamp) - chargeStartedAt)).toBeLessThanOrEqual(5_000);
+    // 30 min at 16 A is about 3.7 kWh: the start is the register then, within the BS20's 10 Wh steps.
+    expect(Math.abs(start.meterStart - registerAtStartWh)).toBeLessThanOrEqual(20);
     expect(rig.frames.problems).toEqual([]);
   });
 
