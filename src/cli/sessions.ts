@@ -6,12 +6,12 @@
  */
 import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
+import { formatZonedIso, monthRange } from '../core/zoned-time.js';
 import { StoreFileError } from '../sessions/durable-adapter.js';
 import { sessionsToCsv, sessionsToJson, totalsByUserAndMonth } from '../sessions/export.js';
 import type { SessionRecord } from '../sessions/record.js';
 import { type SessionFilter, SessionStore } from '../sessions/store.js';
 import { sessionDataDirForReading } from '../sessions/store-location.js';
-import { formatZonedIso, monthRange } from '../sessions/zoned-time.js';
 
 export interface TextOutput {
   write(text: string): void;

@@ -9,6 +9,7 @@
  */
 import type { Charger, ChargerEvent, ChargerState } from '../core/charger.js';
 import type { Clock } from '../core/clock.js';
+import { dayKey } from '../core/zoned-time.js';
 import type { Logger } from '../log.js';
 import { type SessionRecord, sessionIdFor } from './record.js';
 import { RunningSession } from './running-session.js';
@@ -24,7 +25,6 @@ import {
 import type { SessionStore } from './store.js';
 import { type MeterSample, type Tariff, windowNameAt } from './tariff.js';
 import type { UserDirectory } from './users.js';
-import { dayKey } from './zoned-time.js';
 
 export interface ChargerSessionsOptions {
   charger: Charger;

@@ -4,11 +4,12 @@
  * would run as a formula (= + - @, tab, CR) are prefixed with a quote, since user names, notes and
  * tags come from outside.
  */
+
+import { formatZonedIso, monthKey } from '../core/zoned-time.js';
 import type { SessionRecord } from './record.js';
 import { sessionToJson } from './session-json.js';
 import type { SessionFilter, SessionStore } from './store.js';
 import { currencyDigits } from './tariff.js';
-import { formatZonedIso, monthKey } from './zoned-time.js';
 
 export const CSV_COLUMNS = [
   'row_type',

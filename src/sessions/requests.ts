@@ -7,13 +7,13 @@
 import { z } from 'zod';
 import type { Charger } from '../core/charger.js';
 import { type Clock, systemClock } from '../core/clock.js';
+import { formatZonedIso, parseLocalDateTime } from '../core/zoned-time.js';
 import type { BridgeApi } from '../mqtt/bridge-api.js';
 import { sessionsToCsv, sessionsToJson } from './export.js';
 import { type ChargePlan, DEFAULT_EFFICIENCY, DEFAULT_VOLTAGE_V, planCharge } from './planner.js';
 import type { SessionRecord } from './record.js';
 import { sessionToJson } from './session-json.js';
 import { NOTE_MAX_LENGTH, type SessionFilter, type SessionStore } from './store.js';
-import { formatZonedIso, parseLocalDateTime } from './zoned-time.js';
 
 export const LIST_LIMIT_MAX = 1000;
 

@@ -3,8 +3,9 @@
  * month (in the configured zone), each kept sorted by start time. A query walks the smallest list
  * that its filters allow, so listing one month of 10k+ sessions touches only that month.
  */
+
+import { monthKey } from '../core/zoned-time.js';
 import type { SessionRecord } from './record.js';
-import { monthKey } from './zoned-time.js';
 
 export interface SessionFilter {
   chargerId?: string;

@@ -2,8 +2,9 @@
  * The outside view of a session: snake_case JSON with local times (configured zone, with offset), as
  * used by bridge responses, the JSON export and the session events Home Assistant automations read.
  */
+
+import { formatZonedIso } from '../core/zoned-time.js';
 import type { SessionRecord } from './record.js';
-import { formatZonedIso } from './zoned-time.js';
 
 export function durationSOf(record: SessionRecord, nowMs?: number): number | null {
   const end = record.endedAt ?? nowMs;

@@ -4,7 +4,7 @@
  * across window boundaries. Energy is only assumed linear BETWEEN two samples; rounding to the
  * currency's minor unit happens once, at the end.
  */
-import { addDays, instantsOfLocalTime, offsetMs, transitionBetween, zonedParts } from './zoned-time.js';
+import { addDays, instantsOfLocalTime, offsetMs, transitionBetween, zonedParts } from '../core/zoned-time.js';
 
 export const WEEKDAY_NAMES = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAY_NAMES)[number];

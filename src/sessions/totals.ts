@@ -4,16 +4,17 @@
  * the months of a long session add up to its total. Closed sessions are cached per period until the
  * store changes; the open session is added live.
  */
-import type { SessionRecord } from './record.js';
-import { energyWithin } from './samples.js';
-import type { SessionStore } from './store.js';
-import type { MeterSample } from './tariff.js';
+
 import {
   startOfLocalDay,
   startOfLocalMonth,
   startOfNextLocalDay,
   startOfNextLocalMonth,
-} from './zoned-time.js';
+} from '../core/zoned-time.js';
+import type { SessionRecord } from './record.js';
+import { energyWithin } from './samples.js';
+import type { SessionStore } from './store.js';
+import type { MeterSample } from './tariff.js';
 
 export interface PeriodTotals {
   energyKwh: number;

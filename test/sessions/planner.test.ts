@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { parseLocalDateTime } from '../../src/core/zoned-time.js';
 import { planCharge } from '../../src/sessions/planner.js';
-import { parseLocalDateTime } from '../../src/sessions/zoned-time.js';
 
 const NOW = Date.parse('2026-01-15T22:00:00+01:00');
 const HOUR = 3_600_000;

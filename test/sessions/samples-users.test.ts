@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { dayKey } from '../../src/core/zoned-time.js';
 import { energyWithin, SampleKeeper } from '../../src/sessions/samples.js';
 import { windowNameAt } from '../../src/sessions/tariff.js';
 import { sessionShare } from '../../src/sessions/totals.js';
 import { UserDirectory } from '../../src/sessions/users.js';
-import { dayKey } from '../../src/sessions/zoned-time.js';
 import { TARIFF, TZ } from './bs20-rig.js';
 
 const MIN = 60_000;

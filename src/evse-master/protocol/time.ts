@@ -5,6 +5,8 @@
  * using the offset valid at that instant (DST-aware). 0 and 0xFFFFFFFF mean "unset".
  */
 
+import { isTimeZone, offsetMs } from '../../core/zoned-time.js';
+
 const SHANGHAI_OFFSET_S = 8 * 3600;
 const DAY_MS = 86_400_000;
 const UNSET_VALUES = new Set([0, 0xffffffff]);
@@ -16,53 +18,16 @@ export interface EmTime {
   unixMs: number | null;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
-
 /** True when `timeZone` is an IANA zone name this runtime knows. */
 export function isValidTimeZone(timeZone: string): boolean {
-  try {
-    formatterFor(timeZone);
-    return true;
-  } catch {
-    return false;
-  }
+  return isTimeZone(timeZone);
 }
 
 /** UTC offset (ms, east positive) of `timeZone` at instant `ms`; the process's zone when undefined. */
 export function utcOffsetMs(ms: number, timeZone?: string): number {
   const wholeSecondMs = Math.floor(ms / 1000) * 1000;
   if (timeZone === undefined) return -new Date(wholeSecondMs).getTimezoneOffset() * 60_000;
-  const parts: Record<string, number> = {};
-  for (const part of formatterFor(timeZone).formatToParts(wholeSecondMs)) {
-    if (part.type !== 'literal') parts[part.type] = Number(part.value);
-  }
-  const wallAsUtc = Date.UTC(
-    parts.year!,
-    parts.month! - 1,
-    parts.day!,
-    parts.hour!,
-    parts.minute!,
-    parts.second!,
-  );
-  return wallAsUtc - wholeSecondMs;
+  return offsetMs(wholeSecondMs, timeZone);
 }
 
 /**

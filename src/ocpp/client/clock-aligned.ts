@@ -4,7 +4,7 @@
  * each day starts over at midnight (so a 7 h interval gives 00:00, 07:00, 14:00, 21:00, then 00:00),
  * also on the 23- and 25-hour days of a DST change.
  */
-import { startOfLocalDay, startOfNextLocalDay } from '../../sessions/zoned-time.js';
+import { startOfLocalDay, startOfNextLocalDay } from '../../core/zoned-time.js';
 
 export function nextAlignedReadingAt(nowMs: number, intervalS: number, timeZone: string): number {
   const intervalMs = intervalS * 1000;
