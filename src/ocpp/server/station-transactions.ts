@@ -30,6 +30,12 @@ export async function startTransaction(
   input: StartInput,
 ): Promise<{ transactionId: number; idTagInfo: IdTagInfo }> {
   const now = ctx.clock.now();
+  // A Pending station must not charge, and must not fill the ledger on disk either (it may be
+  // anything on the network): Invalid, with a transaction id no one is ever given.
+  if (!ctx.accepted) {
+    ctx.log.debug({ connector: input.connectorId }, 'StartTransaction from a station not accepted: Invalid');
+    return { transactionId: 0, idTagInfo: { status: 'Invalid' } };
+  }
   const decision = ctx.authorizer.authorize(input.idTag);
   const result = await ctx.ledger.start({
     stationId: ctx.stationId,
@@ -40,7 +46,7 @@ export async function startTransaction(
     startedAt: input.timestamp ?? now,
   });
   const { record } = result;
-  const idTagInfo: IdTagInfo = ctx.accepted ? decision.idTagInfo : { status: 'Invalid' };
+  const idTagInfo: IdTagInfo = decision.idTagInfo;
   if (result.replay) {
     ctx.log.info(
       { transactionId: record.id },

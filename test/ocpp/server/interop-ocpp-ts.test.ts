@@ -3,6 +3,8 @@
  * against our central system with security profile 1: Basic auth good and bad, stations that are
  * not configured under each policy, and a full transaction.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { OcppClient } from 'ocpp-ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashStationPassword } from '../../../src/ocpp/server/passwords.js';
@@ -86,6 +88,12 @@ describe('ocpp-ts OcppClient with security profile 1', () => {
       timestamp: new Date(rig.clock.now()).toISOString(),
     });
     expect(start.idTagInfo.status).toBe('Invalid');
+    // Nothing in the ledger on disk: an unknown device cannot grow it.
+    expect(start.transactionId).toBe(0);
+    expect(rig.ledger.openOn('ocpp_stranger', 1)).toBeNull();
+    expect(
+      await readFile(join(rig.dataDir, 'ocpp-transactions.json'), 'utf8').catch(() => 'none'),
+    ).not.toMatch(/04A1B2C3/);
     expect(unknown).toEqual(['STRANGER:pending']);
     expect(rig.cs.chargers().map((c) => c.id)).toEqual(['garage', 'carport', 'shed']);
     expect(rig.frames.problems()).toEqual([]);
