@@ -185,6 +185,11 @@ export class UpstreamConnection {
     let timedOut = false;
     const timer = this.o.clock.setTimeout(() => {
       timedOut = true;
+      // The answer may still come, or a copy may sit in a buffer: close first, so neither can happen.
+      // Closing after the abort let ocpp-rpc write the next queued call (callConcurrency 1) to this
+      // socket in between, and the central system got that message twice.
+      this.log.warn({ action }, 'central system did not answer in time; reconnecting');
+      this.dropClient(client, 'call timeout', false);
       abort.abort(new Error(`${action} timed out`));
     }, this.o.callTimeoutMs);
     this.lastOutboundAt = this.o.clock.now();
@@ -200,12 +205,7 @@ export class UpstreamConnection {
       return { ok: true, response };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      if (timedOut) {
-        // The answer may still come, or a copy may sit in a buffer: close so neither can happen.
-        this.log.warn({ action }, 'central system did not answer in time; reconnecting');
-        this.dropClient(client, 'call timeout', false);
-        return { ok: false, kind: 'unreachable', message: `${action} timed out` };
-      }
+      if (timedOut) return { ok: false, kind: 'unreachable', message: `${action} timed out` };
       if (err instanceof RpcNotConnectedError || client.state !== RpcState.OPEN || isDisconnect(err)) {
         return { ok: false, kind: 'unreachable', message };
       }
