@@ -74,6 +74,22 @@ export class FlappingStation {
     return this.queue.length;
   }
 
+  /** Nothing on the wire and nothing it could send now: offline, or every call answered and the queue empty. */
+  get settled(): boolean {
+    return this.current === null || (this.inWire === 0 && (this.queue.length === 0 || !this.ready));
+  }
+
+  private inWire = 0;
+
+  private async counted<T>(job: Promise<T>): Promise<T> {
+    this.inWire++;
+    try {
+      return await job;
+    } finally {
+      this.inWire--;
+    }
+  }
+
   /** The lifetime register now (Wh, whole). */
   registerWh(): number {
     if (!this.charging) return this.meterWh;
@@ -123,10 +139,12 @@ export class FlappingStation {
     this.current = client;
     this.ready = false;
     if (!this.booted) {
-      const boot = await call(client, 'BootNotification', {
-        chargePointVendor: 'Flaky',
-        chargePointModel: 'Wallbox',
-      });
+      const boot = await this.counted(
+        call(client, 'BootNotification', {
+          chargePointVendor: 'Flaky',
+          chargePointModel: 'Wallbox',
+        }),
+      );
       if (boot.status !== 'Accepted') throw new Error(`${this.identity}: boot ${boot.status}`);
       this.booted = true;
     }
@@ -271,12 +289,14 @@ export class FlappingStation {
   }
 
   private async sendStatus(client: RpcClient): Promise<void> {
-    await call(client, 'StatusNotification', {
-      connectorId: 1,
-      errorCode: 'NoError',
-      status: this.status,
-      timestamp: new Date(this.clock.now()).toISOString(),
-    });
+    await this.counted(
+      call(client, 'StatusNotification', {
+        connectorId: 1,
+        errorCode: 'NoError',
+        status: this.status,
+        timestamp: new Date(this.clock.now()).toISOString(),
+      }),
+    );
   }
 
   private async pump(): Promise<void> {
@@ -296,7 +316,10 @@ export class FlappingStation {
         this.inFlight = entry;
         let answer: Record<string, unknown>;
         try {
-          answer = (await call(client, entry.action, payload as never)) as Record<string, unknown>;
+          answer = (await this.counted(call(client, entry.action, payload as never))) as Record<
+            string,
+            unknown
+          >;
         } catch {
           // No answer: the entry stays at the head and goes again on the next connection.
           this.unanswered[entry.action] = (this.unanswered[entry.action] ?? 0) + 1;

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/mosquitto.js';
-import { type DaemonRig, ioTurn, parseJson, startDaemonRig } from './daemon-rig.js';
+import { type DaemonRig, parseJson, startDaemonRig } from './daemon-rig.js';
 import { FlappingStation } from './flapping-station.js';
 import { runSeed, type SeededRandom, seededRandom } from './seeded-random.js';
 
@@ -139,6 +139,18 @@ async function sessionsOf(rig: DaemonRig, chargerId: string) {
   return { closed: [...answer.data.sessions].reverse(), open: answer.data.open };
 }
 
+/**
+ * Lets every connected station finish what it has on the wire before simulated time moves on (a
+ * slow disk under the central system must not turn into minutes of simulated delay); bounded.
+ */
+async function settle(stations: FlappingStation[]): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!stations.every((s) => s.settled) && Date.now() < deadline) {
+    for (const s of stations) s.kick();
+    await new Promise<void>((resolve) => setTimeout(resolve, 1));
+  }
+}
+
 const availability = (rig: DaemonRig, id: string): string[] =>
   rig.ha!.on(`chargebridge/${id}/availability`).map((m) => m.text);
 
@@ -226,7 +238,7 @@ describe('stations dropping and reconnecting at the local central system', () =>
     };
     const step = async () => {
       await clock.advance(STEP_MS);
-      for (let i = 0; i < 3; i++) await ioTurn();
+      await settle(flappers.map((f) => f.station));
       for (const f of flappers) await tend(f);
     };
 
@@ -248,7 +260,7 @@ describe('stations dropping and reconnecting at the local central system', () =>
         throw new Error(`the stations never got everything through: ${stuck.join('; ')}`);
       }
       await clock.advance(STEP_MS);
-      for (let i = 0; i < 3; i++) await ioTurn();
+      await settle(flappers.map((f) => f.station));
       for (const f of flappers) await tend(f, true);
     }
     for (let i = 0; i < 12; i++) await step();
@@ -345,8 +357,7 @@ describe('a station back from offline: its status first, its queued transaction 
     const run = async (ms: number) => {
       for (let t = 0; t < ms; t += STEP_MS) {
         await clock.advance(STEP_MS);
-        for (let i = 0; i < 3; i++) await ioTurn();
-        cp.kick();
+        await settle([cp]);
       }
     };
     /** Everything queued goes through (real I/O, bounded), a second a step. */
@@ -355,8 +366,7 @@ describe('a station back from offline: its status first, its queued transaction 
       while (cp.pending > 0) {
         if (Date.now() > deadline) throw new Error('the queue never drained');
         await clock.advance(1_000);
-        await ioTurn();
-        cp.kick();
+        await settle([cp]);
       }
     };
     // Status first; a few seconds later, what was queued.
