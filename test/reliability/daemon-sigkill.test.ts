@@ -668,8 +668,9 @@ describe('daemon killed with SIGKILL at random points of charging sessions', () 
     // Both sides are tied to what the charger did: a record by its charger session id (or its start
     // time), a transaction by the charger session running when it started.
     const chargerList = [...chargerSessions.values()].sort((a, b) => a.startedAt - b.startedAt);
+    // The BS20 tells its session start in whole seconds: a transaction joined late starts there.
     const chargerSessionAt = (at: number) =>
-      chargerList.find((c) => at >= c.startedAt && at <= (c.endedAt ?? Infinity) + 1_000);
+      chargerList.find((c) => at >= c.startedAt - 1_000 && at <= (c.endedAt ?? Infinity) + 1_000);
     const ofCharger = (r: SessionRecord, c: ChargerSession) =>
       r.chargerSessionId === c.chargeId ||
       (r.chargerSessionId === null &&
