@@ -53,7 +53,10 @@ export class RetainedFile {
     this.path = options.path;
     this.logger = options.logger;
     this.clock = options.clock ?? systemClock;
-    this.debounceMs = options.debounceMs ?? 1000;
+    // Live states are retained and change every second while charging: writing the whole file that
+    // often wears an SD card (and at 1,000 OCPP stations it is ~25 MB). Once a minute is enough, since
+    // the daemon re-publishes its own topics at start; a clean stop writes the rest.
+    this.debounceMs = options.debounceMs ?? 60_000;
   }
 
   /** Read the file. Missing → empty; unreadable → moved to `<file>.corrupt-<timestamp>` and empty. */

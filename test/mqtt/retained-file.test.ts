@@ -47,6 +47,23 @@ describe('RetainedFile', () => {
     expect(await readdir(dir)).toEqual(['retained.json']);
   });
 
+  it('by default writes at most once a minute (live states change every second), and flush writes at once', async () => {
+    const file = new RetainedFile({ path: join(dir, 'retained.json'), logger: silentLogger(), clock });
+    await file.load();
+    for (let s = 0; s < 59; s++) {
+      file.set({ topic: 'chargebridge/garage/state', payload: Buffer.from(`{"power_w":${s}}`), qos: 1 });
+      await clock.advance(1_000);
+    }
+    expect(await readdir(dir)).toEqual([]);
+    await clock.advance(1_000);
+    await file.flush();
+    expect(await readdir(dir)).toEqual(['retained.json']);
+    file.set({ topic: 'chargebridge/garage/state', payload: Buffer.from('{"power_w":99}'), qos: 1 });
+    await file.flush();
+    const reloaded = await make().load();
+    expect(reloaded.map((m) => m.payload.toString())).toEqual(['{"power_w":99}']);
+  });
+
   it('an empty payload removes the topic; unchanged values do not schedule a write', async () => {
     const file = make();
     await file.load();
