@@ -295,7 +295,7 @@ describe('OCPP server security in the daemon', () => {
     expect(response(1)).toMatchObject({ status: 'ok' });
     // The station's configuration is passed on, its AuthorizationKey without the value.
     expect(response(2)).toMatchObject({ status: 'ok' });
-    expect((response(2)?.data as { configurationKey: unknown }).configurationKey).toEqual([
+    expect((response(2)?.data as { configurationKey: unknown } | undefined)?.configurationKey).toEqual([
       { key: 'AuthorizationKey', readonly: false },
       { key: 'HeartbeatInterval', readonly: false, value: '300' },
     ]);
