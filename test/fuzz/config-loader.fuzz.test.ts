@@ -16,7 +16,7 @@ import { runSeed, type SeededRandom, seededRandom } from '../reliability/seeded-
 
 const EXAMPLE = readFileSync(new URL('../../config/chargebridge.example.yaml', import.meta.url), 'utf8');
 /** Each load builds the schema and parses YAML (~15–50 ms); raise it for a longer run. */
-const ROUNDS = Number(process.env.CHARGEBRIDGE_CONFIG_FUZZ_ROUNDS ?? 300);
+const ROUNDS = Number(process.env.CB_TEST_CONFIG_FUZZ_ROUNDS ?? 300);
 
 /** Secrets used by the base config; none may ever show up in an error or a redacted config. */
 const SECRETS = {

@@ -25,7 +25,7 @@ import { type DaemonRig, parseJson, runFor, startDaemonRig, waitUntil } from '..
 import { runSeed, type SeededRandom, seededRandom } from '../reliability/seeded-random.js';
 import { randomPayload } from './hostile-payloads.js';
 
-const FRAMES = Number(process.env.CHARGEBRIDGE_OCPP_FUZZ_FRAMES ?? 2_500);
+const FRAMES = Number(process.env.CB_TEST_OCPP_FUZZ_FRAMES ?? 2_500);
 /** The central system's websocket frame limit (64 KiB; not a YAML setting). */
 const MAX_FRAME_BYTES = 64 * 1024;
 /** ocpp-rpc's `maxBadMessages` in the central system: the 21st unreadable frame in a row closes. */

@@ -280,7 +280,7 @@ describe('daemon killed with SIGKILL at random points of charging sessions', () 
     const log: RoundLog[] = [];
     const findings: string[] = [];
     const where = (round: number) =>
-      `round ${round} (killed at ${log[round]?.fired ?? '?'}), seed ${seed} (replay with CHARGEBRIDGE_SEED=${seed})`;
+      `round ${round} (killed at ${log[round]?.fired ?? '?'}), seed ${seed} (replay with CB_TEST_SEED=${seed})`;
     const disk: { files: SessionFiles | null; queue: Journal | null } = { files: null, queue: null };
     /** Every session and every StartTransaction that was ever on disk at a kill. */
     const onDisk = {
@@ -771,7 +771,7 @@ describe('daemon killed with SIGKILL at random points of charging sessions', () 
     for (const f of findings) console.info(`[daemon-sigkill] finding: ${f}`);
     const iso = (ms: number | null) => (ms === null ? 'open' : new Date(ms).toISOString().slice(11, 23));
     const picture = [
-      `seed ${seed} (replay with CHARGEBRIDGE_SEED=${seed})`,
+      `seed ${seed} (replay with CB_TEST_SEED=${seed})`,
       'kills:',
       ...log.map((r) => `  ${iso(r.killedAt)} ${JSON.stringify(r)}`),
       'charger sessions:',

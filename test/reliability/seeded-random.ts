@@ -1,6 +1,6 @@
 /**
  * A seeded PRNG for fault injection and fuzzing: every run prints its seed, and
- * `CHARGEBRIDGE_SEED=<n> npx vitest run <file>` replays a failing run exactly.
+ * `CB_TEST_SEED=<n> npx vitest run <file>` replays a failing run exactly.
  */
 
 export interface SeededRandom {
@@ -46,13 +46,13 @@ export function seededRandom(seed: number): SeededRandom {
 }
 
 /**
- * The seed for this run: $CHARGEBRIDGE_SEED when set (to replay a failure), else a fresh one.
+ * The seed for this run: $CB_TEST_SEED when set (to replay a failure), else a fresh one.
  * Printed either way, so a failing CI log says how to reproduce it.
  */
 export function runSeed(suite: string): number {
-  const fromEnv = process.env.CHARGEBRIDGE_SEED;
+  const fromEnv = process.env.CB_TEST_SEED;
   const seed =
     fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) >>> 0 : Math.floor(Math.random() * 2 ** 32);
-  console.info(`[${suite}] seed ${seed} (replay with CHARGEBRIDGE_SEED=${seed})`);
+  console.info(`[${suite}] seed ${seed} (replay with CB_TEST_SEED=${seed})`);
   return seed;
 }
