@@ -302,6 +302,9 @@ export class OcppCentralSystem {
       s.detach(client);
       if (wasCurrent) {
         this.badFrames.forget(identity);
+        // A Pending station is nothing but its connection: forgotten with it, so a scan of made-up
+        // identities cannot fill the memory.
+        if (!this.known.has(identity) && !s.connected) this.stations.delete(identity);
         this.log.info({ identity }, 'station disconnected');
         this.events.emit('station_disconnected', s);
       }

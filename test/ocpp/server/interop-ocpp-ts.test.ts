@@ -97,6 +97,11 @@ describe('ocpp-ts OcppClient with security profile 1', () => {
     expect(unknown).toEqual(['STRANGER:pending']);
     expect(rig.cs.chargers().map((c) => c.id)).toEqual(['garage', 'carport', 'shed']);
     expect(rig.frames.problems()).toEqual([]);
+    // Gone with its connection: made-up identities cannot pile up in memory.
+    const gone = new Promise((resolve) => rig.cs.events.once('station_disconnected', resolve));
+    (client as unknown as { connection: { socket: { terminate(): void } } }).connection.socket.terminate();
+    await gone;
+    expect(rig.cs.station('STRANGER')).toBeUndefined();
   });
 
   it('accepts an unknown station under the accept policy', async () => {
