@@ -671,11 +671,14 @@ describe('daemon killed with SIGKILL at random points of charging sessions', () 
     // The BS20 tells its session start in whole seconds: a transaction joined late starts there.
     const chargerSessionAt = (at: number) =>
       chargerList.find((c) => at >= c.startedAt - 1_000 && at <= (c.endedAt ?? Infinity) + 1_000);
+    // A record without the charger's id belongs to the charger session running at its start; only
+    // if none was, to one that began within 2 s after it (the record can be a moment early). Two
+    // charger sessions can be under 2 s apart, so the running one must win.
+    const chargerOfUnnamed = (r: SessionRecord) =>
+      chargerList.find((c) => r.startedAt >= c.startedAt && r.startedAt <= (c.endedAt ?? Infinity)) ??
+      chargerList.find((c) => r.startedAt >= c.startedAt - 2_000 && r.startedAt <= (c.endedAt ?? Infinity));
     const ofCharger = (r: SessionRecord, c: ChargerSession) =>
-      r.chargerSessionId === c.chargeId ||
-      (r.chargerSessionId === null &&
-        r.startedAt >= c.startedAt - 2_000 &&
-        r.startedAt <= (c.endedAt ?? Infinity));
+      r.chargerSessionId === c.chargeId || (r.chargerSessionId === null && chargerOfUnnamed(r) === c);
     const everStored = (c: ChargerSession) => [...onDisk.sessions.values()].some((r) => ofCharger(r, c));
     const problems: string[] = [];
 
