@@ -668,9 +668,13 @@ describe('daemon killed with SIGKILL at random points of charging sessions', () 
     // Both sides are tied to what the charger did: a record by its charger session id (or its start
     // time), a transaction by the charger session running when it started.
     const chargerList = [...chargerSessions.values()].sort((a, b) => a.startedAt - b.startedAt);
-    // The BS20 tells its session start in whole seconds: a transaction joined late starts there.
+    // The charger session running at `at`; else one that began within 1 s after it (the BS20 tells
+    // its session start in whole seconds, and a transaction joined late starts there); else one that
+    // ended within 1 s before it. In that order, since charger sessions can be under 2 s apart.
     const chargerSessionAt = (at: number) =>
-      chargerList.find((c) => at >= c.startedAt - 1_000 && at <= (c.endedAt ?? Infinity) + 1_000);
+      chargerList.find((c) => at >= c.startedAt && at <= (c.endedAt ?? Infinity)) ??
+      chargerList.find((c) => at >= c.startedAt - 1_000 && at < c.startedAt) ??
+      chargerList.find((c) => c.endedAt !== null && at > c.endedAt && at <= c.endedAt + 1_000);
     // A record without the charger's id belongs to the charger session running at its start; only
     // if none was, to one that began within 2 s after it (the record can be a moment early). Two
     // charger sessions can be under 2 s apart, so the running one must win.
