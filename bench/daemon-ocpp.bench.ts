@@ -7,13 +7,12 @@
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../test/helpers/mosquitto.js';
+import { canConnect, freePort } from '../test/helpers/mosquitto.js';
 import type { ClientsReport, FromClients } from './ocpp-server/shared.js';
-import { stationIdentity } from './ocpp-server/shared.js';
+import { nextMessage, stationIdentity } from './ocpp-server/shared.js';
 import { type Bench, type BenchSection, fmt } from './report.js';
 
 // CB_BENCH_QUICK=1: a smoke run (100 stations, short phases) to check the bench itself.
@@ -70,17 +69,6 @@ function configYaml(dir: string, mqttPort: number, ocppPort: number, stations: n
   return `${lines.join('\n')}\n`;
 }
 
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 async function startDaemon(stations: number): Promise<Daemon> {
   const dir = mkdtempSync(path.join(tmpdir(), 'cb-bench-ocpp-daemon-'));
   const config = path.join(dir, 'configuration.yaml');
@@ -94,7 +82,7 @@ async function startDaemon(stations: number): Promise<Daemon> {
   const status = () => readFileSync(`/proc/${child.pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status())?.[1] ?? Number.NaN);
   const deadline = Date.now() + 60_000;
-  while (!(await portOpen(port))) {
+  while (!(await canConnect(port))) {
     if (child.exitCode !== null) throw new Error(`the daemon exited with ${child.exitCode} during start`);
     if (Date.now() > deadline) throw new Error('the daemon did not open its OCPP port within 60 s');
     await sleep(200);
@@ -124,26 +112,6 @@ async function watchMemory(daemon: Daemon, seconds: number, window: number): Pro
   return { rssMb: last[Math.floor(last.length / 2)] ?? Number.NaN, peakMb: daemon.peakMb() };
 }
 
-function next<T>(child: ChildProcess, accept: (m: T) => boolean): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: T) => {
-      if (!accept(m)) return;
-      cleanup();
-      resolve(m);
-    };
-    const onExit = (code: number | null) => {
-      cleanup();
-      reject(new Error(`the stations process exited (${code}) before answering`));
-    };
-    const cleanup = () => {
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
-}
-
 interface Loaded {
   idle: Memory;
   loaded: Memory;
@@ -161,14 +129,17 @@ async function withStations(): Promise<Loaded> {
       [`ws://127.0.0.1:${daemon.port}/ocpp`, String(STATIONS), String(STEADY_S), String(INTERVAL_S), '0'],
       { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     );
-    await next<FromClients>(clients, (m) => m.type === 'phase' && m.phase === 'connected');
-    const steadyDone = next<FromClients>(clients, (m) => m.type === 'phase' && m.phase === 'steady-done');
+    await nextMessage<FromClients>(clients, (m) => m.type === 'phase' && m.phase === 'connected');
+    const steadyDone = nextMessage<FromClients>(
+      clients,
+      (m) => m.type === 'phase' && m.phase === 'steady-done',
+    );
     clients.send({ type: 'go' });
     // Sampled through the steady phase; the median of its last seconds is the loaded figure.
     const loaded = await watchMemory(daemon, STEADY_S - 2, LOADED_SAMPLES);
     await steadyDone;
     const retainedFileMb = daemon.retainedFileMb();
-    const report = next<FromClients>(clients, (m) => m.type === 'report');
+    const report = nextMessage<FromClients>(clients, (m) => m.type === 'report');
     clients.send({ type: 'go' });
     return { idle, loaded, clients: (await report) as ClientsReport, retainedFileMb };
   } finally {

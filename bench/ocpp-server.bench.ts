@@ -8,7 +8,13 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { ClientsReport, FromClients, FromServer, ServerKind } from './ocpp-server/shared.js';
+import {
+  type ClientsReport,
+  type FromClients,
+  type FromServer,
+  nextMessage,
+  type ServerKind,
+} from './ocpp-server/shared.js';
 import { type Bench, type BenchSection, fmt } from './report.js';
 
 // CB_BENCH_QUICK=1: a smoke run (100 stations, short phases) to check the bench itself.
@@ -32,28 +38,8 @@ interface Run {
   connectedAtServer: number;
 }
 
-function next<T>(child: ChildProcess, accept: (m: T) => boolean): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: T) => {
-      if (!accept(m)) return;
-      cleanup();
-      resolve(m);
-    };
-    const onExit = (code: number | null) => {
-      cleanup();
-      reject(new Error(`bench child exited (${code}) before answering`));
-    };
-    const cleanup = () => {
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
-}
-
 async function memory(server: ChildProcess): Promise<Extract<FromServer, { type: 'memory' }>> {
-  const reply = next<FromServer>(server, (m) => m.type === 'memory');
+  const reply = nextMessage<FromServer>(server, (m) => m.type === 'memory');
   server.send({ type: 'memory' });
   return (await reply) as Extract<FromServer, { type: 'memory' }>;
 }
@@ -64,7 +50,7 @@ async function runOne(kind: ServerKind, stations: number): Promise<Run> {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   try {
-    const ready = (await next<FromServer>(server, (m) => m.type === 'ready')) as Extract<
+    const ready = (await nextMessage<FromServer>(server, (m) => m.type === 'ready')) as Extract<
       FromServer,
       { type: 'ready' }
     >;
@@ -80,11 +66,11 @@ async function runOne(kind: ServerKind, stations: number): Promise<Run> {
       ],
       { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     );
-    await next<FromClients>(clients, (m) => m.type === 'phase' && m.phase === 'connected');
+    await nextMessage<FromClients>(clients, (m) => m.type === 'phase' && m.phase === 'connected');
     clients.send({ type: 'go' });
-    await next<FromClients>(clients, (m) => m.type === 'phase' && m.phase === 'steady-done');
+    await nextMessage<FromClients>(clients, (m) => m.type === 'phase' && m.phase === 'steady-done');
     const loaded = await memory(server);
-    const report = next<FromClients>(clients, (m) => m.type === 'report');
+    const report = nextMessage<FromClients>(clients, (m) => m.type === 'report');
     clients.send({ type: 'go' });
     const result = (await report) as ClientsReport;
     return {

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 /** What the OCPP server bench's processes say to each other. */
 export type ServerKind = 'bare' | 'chargebridge';
 
@@ -31,3 +32,24 @@ export type FromClients = ClientsReport | { type: 'phase'; phase: 'connected' | 
 export type ToClients = { type: 'go' } | { type: 'stop' };
 
 export const stationIdentity = (i: number) => `CB-${String(i).padStart(5, '0')}`;
+
+/** The next IPC message from a bench child that `accept` takes; rejects if the child exits first. */
+export function nextMessage<T>(child: ChildProcess, accept: (m: T) => boolean): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: T) => {
+      if (!accept(m)) return;
+      cleanup();
+      resolve(m);
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new Error(`bench child exited (${code}) before answering`));
+    };
+    const cleanup = () => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
