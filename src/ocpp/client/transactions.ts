@@ -13,6 +13,7 @@ import type { Charger, ChargerState } from '../../core/charger.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { TypedEmitter } from '../../core/emitter.js';
 import type { Logger } from '../../log.js';
+import { chargerStartedAt } from '../../sessions/session-rules.js';
 import { type IdTagInfo, type MeterValue, ocppTimestamp, type StopReason } from '../types.js';
 import { nextAlignedReadingAt } from './clock-aligned.js';
 import type { ConfigurationKeys } from './config-keys.js';
@@ -275,11 +276,12 @@ export class TransactionTracker {
     const now = this.o.clock.now();
     // Joined late (the daemon or the link was down when charging began): the BS20 knows when its
     // session started and how much it has had, so the transaction starts there, not now.
-    const sessionStart = state.session?.startedAt ?? null;
+    // Same rule as the session tracker: the charger's start, never before our last stop nor after now.
+    const chargerStart = chargerStartedAt(state, this.lastStopAt, now);
     const sessionKwh = state.session?.energyKwh ?? null;
     const lateWh = sessionKwh !== null ? Math.round(sessionKwh * 1000) : 0;
-    const late = sessionStart !== null && sessionStart < now && sessionStart > this.lastStopAt && lateWh > 0;
-    const startedAt = late ? sessionStart : now;
+    const late = chargerStart < now && chargerStart > this.lastStopAt && lateWh > 0;
+    const startedAt = late ? chargerStart : now;
     const meterStartWh = late ? Math.max(0, meterNowWh - lateWh) : meterNowWh;
     if (late) this.log.info({ startedAt, sessionWh: lateWh }, 'joined a charge already running');
     const idTag = (this.expected?.idTag ?? state.session?.idTag ?? this.o.defaultIdTag).slice(0, 20);
