@@ -25,6 +25,7 @@ import { usersSection } from './sections/users.js';
 export type { SchemaContext } from './context.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+export const LOG_FORMATS = ['auto', 'pretty', 'json', 'journal'] as const;
 
 export function createConfigSchema(ctx: SchemaContext) {
   return z.strictObject(
@@ -34,6 +35,8 @@ export function createConfigSchema(ctx: SchemaContext) {
         .transform((dir) => resolve(ctx.configDir, dir))
         .prefault('.'),
       log_level: oneOf(LOG_LEVELS).default('info'),
+      // auto: readable lines on a terminal, plain lines with priorities under systemd, JSON otherwise.
+      log_format: oneOf(LOG_FORMATS).default('auto'),
       timezone: timeZone().prefault(ctx.systemTimezone),
       mqtt: mqttSection(ctx),
       homeassistant: homeAssistantSection,
@@ -57,6 +60,7 @@ export type ChargebridgeConfigFile = z.output<ConfigSchema>;
 export type ChargebridgeConfig = CamelCasedDeep<ChargebridgeConfigFile>;
 
 export type LogLevel = ChargebridgeConfig['logLevel'];
+export type LogFormat = ChargebridgeConfig['logFormat'];
 export type MqttConfig = ChargebridgeConfig['mqtt'];
 export type EmbeddedBrokerConfig = MqttConfig['embeddedBroker'];
 export type MqttTlsConfig = NonNullable<MqttConfig['tls']>;

@@ -8,11 +8,21 @@ describe('defaults', () => {
     const { config, isDemo } = load('');
     expect(isDemo).toBe(false);
     expect(config.logLevel).toBe('info');
+    expect(config.logFormat).toBe('auto');
     expect(config.timezone).toBe('Europe/Amsterdam');
     expect(config.mqtt).toEqual({
-      embeddedBroker: { enabled: true, host: '0.0.0.0', port: 1883, persistRetained: true },
+      embeddedBroker: {
+        enabled: true,
+        host: '0.0.0.0',
+        port: 1883,
+        allowAnonymous: false,
+        persistRetained: true,
+        retainedMaxMessageBytes: 1_048_576,
+        retainedMaxTotalBytes: 67_108_864,
+      },
       baseTopic: 'chargebridge',
       keepaliveS: 60,
+      protocolVersion: 'auto',
       reconnectPeriodMs: 5000,
     });
     expect(config.homeassistant).toEqual({
@@ -44,6 +54,7 @@ describe('defaults', () => {
   it('keys written with an empty value fall back to their defaults', () => {
     const { config } = load('log_level:\nmqtt:\nhomeassistant:\n  expire_after_s:\nchargers:\n');
     expect(config.logLevel).toBe('info');
+    expect(config.logFormat).toBe('auto');
     expect(config.mqtt.baseTopic).toBe('chargebridge');
     expect(config.homeassistant.expireAfterS).toBe(60);
     expect(config.chargers).toEqual([]);

@@ -81,7 +81,7 @@ describe('environment overrides', () => {
 
   it('a misspelt variable is an unknown key with a suggestion', () => {
     expect(problems('', { env: { CHARGEBRIDGE_MQTT__URLL: 'mqtt://x' } })).toEqual([
-      'mqtt.urll: unknown key (did you mean "url"?); allowed here: embedded_broker, url, username, password, client_id, tls, base_topic, keepalive_s, reconnect_period_ms (set by CHARGEBRIDGE_MQTT__URLL)',
+      'mqtt.urll: unknown key (did you mean "url"?); allowed here: embedded_broker, url, username, password, client_id, tls, base_topic, keepalive_s, protocol_version, reconnect_period_ms (set by CHARGEBRIDGE_MQTT__URLL)',
     ]);
   });
 

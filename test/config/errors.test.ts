@@ -5,13 +5,13 @@ import { issuesOf, loadError, problems } from './helpers.js';
 describe('unknown keys', () => {
   it('are errors with a "did you mean" and the keys allowed there', () => {
     expect(problems('mqtt:\n  embeded_broker:\n    port: 1884\n')).toEqual([
-      'mqtt.embeded_broker: unknown key (did you mean "embedded_broker"?); allowed here: embedded_broker, url, username, password, client_id, tls, base_topic, keepalive_s, reconnect_period_ms',
+      'mqtt.embeded_broker: unknown key (did you mean "embedded_broker"?); allowed here: embedded_broker, url, username, password, client_id, tls, base_topic, keepalive_s, protocol_version, reconnect_period_ms',
     ]);
   });
 
   it('suggest the snake_case spelling for camelCase and truncated keys', () => {
     expect(problems('logLevel: info\nhomeassistant:\n  discovery: ha\n')).toEqual([
-      'logLevel: unknown key (did you mean "log_level"?); allowed here: data_dir, log_level, timezone, mqtt, homeassistant, ble, chargers, users, tariff, http, ocpp_server',
+      'logLevel: unknown key (did you mean "log_level"?); allowed here: data_dir, log_level, log_format, timezone, mqtt, homeassistant, ble, chargers, users, tariff, http, ocpp_server',
       'homeassistant.discovery: unknown key (did you mean "discovery_prefix"?); allowed here: enabled, discovery_prefix, status_topic, expire_after_s, device_triggers, scheduled_start_entity',
     ]);
   });

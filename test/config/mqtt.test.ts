@@ -65,7 +65,10 @@ describe('mqtt section', () => {
       port: 1884,
       username: 'ha',
       password: 'pw',
+      allowAnonymous: false,
       persistRetained: false,
+      retainedMaxMessageBytes: 1_048_576,
+      retainedMaxTotalBytes: 67_108_864,
     });
   });
 
@@ -122,6 +125,26 @@ chargers:${BLE_CHARGER}    phases: 2
       'mqtt.base_topic: must be a single MQTT topic level of up to 64 characters: no "/", "+", "#" or spaces, not starting with "$"; got "a/b"',
       'homeassistant.enabled: must be true or false; got "yes" (text) — write true or false, without quotes',
       'chargers[0].phases: must be one of: 1, 3; got 2',
+    ]);
+  });
+});
+
+describe('mqtt.protocol_version', () => {
+  it('defaults to auto and takes 5 written as a number or text, and 3.1.1', () => {
+    expect(load('').config.mqtt.protocolVersion).toBe('auto');
+    const external = 'mqtt:\n  url: mqtt://192.168.1.10:1883\n  protocol_version: ';
+    expect(load(`${external}5\n`).config.mqtt.protocolVersion).toBe('5');
+    expect(load(`${external}"5"\n`).config.mqtt.protocolVersion).toBe('5');
+    expect(load(`${external}"3.1.1"\n`).config.mqtt.protocolVersion).toBe('3.1.1');
+  });
+
+  it('names the allowed versions for anything else', () => {
+    const external = 'mqtt:\n  url: mqtt://192.168.1.10:1883\n  protocol_version: ';
+    expect(problems(`${external}4\n`)).toEqual([
+      'mqtt.protocol_version: must be one of: auto, 5, 3.1.1; got 4',
+    ]);
+    expect(problems(`${external}v5\n`)).toEqual([
+      'mqtt.protocol_version: must be one of: auto, 5, 3.1.1; got "v5"',
     ]);
   });
 });

@@ -4,7 +4,17 @@
  */
 import { z } from 'zod';
 import type { SchemaContext } from '../context.js';
-import { EVEN_WITH_ERRORS, existingFile, flag, reportAt, text, topicLevel, wholeNumber } from '../fields.js';
+import {
+  EVEN_WITH_ERRORS,
+  existingFile,
+  flag,
+  oneOf,
+  reportAt,
+  ruleError,
+  text,
+  topicLevel,
+  wholeNumber,
+} from '../fields.js';
 
 const URL_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
 const URL_RULE =
@@ -34,9 +44,17 @@ const embeddedBroker = z
     port: wholeNumber(1, 65535).default(1883),
     username: text(256).optional(),
     password: text(256).optional(),
+    // Off by default: without a configured login the daemon creates one (data_dir/mqtt-login.json).
+    allow_anonymous: flag().default(false),
     persist_retained: flag().default(true),
+    // Bounds on what other clients can make the broker keep (memory and disk).
+    retained_max_message_bytes: wholeNumber(1024, 268_435_455, 'bytes').default(1_048_576),
+    retained_max_total_bytes: wholeNumber(65_536, 4_294_967_295, 'bytes').default(67_108_864),
   })
   .prefault({});
+
+/** Which MQTT version the daemon's own client speaks to an external broker. */
+export const MQTT_PROTOCOL_VERSIONS = ['auto', '5', '3.1.1'] as const;
 
 function tlsOptions(ctx: SchemaContext) {
   return z.strictObject({
@@ -58,6 +76,13 @@ export function mqttSection(ctx: SchemaContext) {
       tls: tlsOptions(ctx).optional(),
       base_topic: topicLevel().default('chargebridge'),
       keepalive_s: wholeNumber(0, 65535, 'seconds').default(60),
+      // auto: MQTT 5, and 3.1.1 only when the broker refuses 5 (said in the log).
+      // `5` unquoted is a YAML number; it means the same as '5'.
+      protocol_version: z
+        .union([oneOf(MQTT_PROTOCOL_VERSIONS), z.literal(5).transform(() => '5' as const)], {
+          error: ruleError(`must be one of: ${MQTT_PROTOCOL_VERSIONS.join(', ')}`),
+        })
+        .default('auto'),
       reconnect_period_ms: wholeNumber(100, 3_600_000, 'milliseconds').default(5000),
     })
     .superRefine((mqtt, check) => {
