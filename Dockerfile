@@ -3,10 +3,12 @@
 #   docker build -t chargebridge .
 #   docker run -d --name chargebridge --restart unless-stopped \
 #     --net=host --cap-add=NET_ADMIN --cap-add=NET_RAW \
-#     -e TZ=Europe/Berlin -v chargebridge-data:/data chargebridge
+#     -v chargebridge-data:/data chargebridge
 #
 # Put configuration.yaml (and secrets.yaml) into the /data volume first: with CHARGEBRIDGE_CONFIG
-# set, a missing file is an error, not the demo. Full guide: docs/install-docker.md.
+# set, a missing file is an error, not the demo. Set `timezone:` in it: chargebridge applies it to
+# the whole process (without it the container's zone is used: UTC, unless you pass -e TZ=…).
+# Full guide: docs/install-docker.md.
 #
 # Bluetooth in a container:
 # - noble talks to the adapter through a raw HCI socket (AF_BLUETOOTH), not through BlueZ's D-Bus
@@ -15,7 +17,8 @@
 # - Sending HCI commands needs CAP_NET_RAW (in Docker's default set, added explicitly anyway);
 #   CAP_NET_ADMIN is needed for the exclusive user channel (HCI_CHANNEL_USER=1, run as root then).
 # - The raw socket shares the adapter with the host's bluetoothd. If connections are flaky, stop
-#   bluetoothd on the host (or give chargebridge its own USB adapter via NOBLE_HCI_DEVICE_ID).
+#   bluetoothd on the host (or give chargebridge its own USB adapter: `ble.hci_device_id` in the
+#   configuration, which chargebridge passes to noble as NOBLE_HCI_DEVICE_ID).
 
 ARG NODE_VERSION=20
 
@@ -70,11 +73,15 @@ RUN mkdir -p /data && chown node:node /data
 VOLUME /data
 
 # 1883: the embedded MQTT broker (with --net=host the port is the host's anyway).
-# OCPP and HTTP ports will be added here when those features land.
+# Off by default, so not exposed here: the OCPP central system (ocpp_server, port 9000) and the HTTP
+# endpoint (http, port 8099). With --net=host their ports are the host's; without it, publish them
+# with -p (for HTTP also set http.host: 0.0.0.0, its default 127.0.0.1 is the container itself).
 EXPOSE 1883
 
-# No HEALTHCHECK: there is no health endpoint yet, and a check that only sees the process alive
-# adds nothing to Docker's own restart policy.
+# No HEALTHCHECK here: the health endpoint (GET /healthz) answers only when the configuration has
+# `http.enabled: true`, which the image cannot know; a check against a disabled endpoint would mark
+# every default container unhealthy. With the endpoint on, add the check to your Compose file or
+# run command: see docs/install-docker.md (the image has node, not curl).
 
 USER node
 ENTRYPOINT ["node", "/app/dist/main.js"]
