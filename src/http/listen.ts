@@ -3,20 +3,15 @@
  * keep-alive clients.
  */
 import type { Server } from 'node:http';
+import { listenError } from '../core/port-in-use.js';
 
 export function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       server.off('listening', onListening);
-      const why =
-        err.code === 'EADDRINUSE'
-          ? 'the port is already in use (another chargebridge or service?); change http.port'
-          : err.code === 'EACCES'
-            ? 'permission denied (ports below 1024 need privileges); change http.port'
-            : err.code === 'EADDRNOTAVAIL'
-              ? 'this machine has no such address; change http.host'
-              : err.message;
-      reject(new Error(`http: cannot listen on ${host}:${port}: ${why}`));
+      void listenError(err, { what: 'http', host, port, portKey: 'http.port', hostKey: 'http.host' }).then(
+        reject,
+      );
     };
     const onListening = () => {
       server.off('error', onError);
