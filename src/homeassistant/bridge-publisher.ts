@@ -56,7 +56,7 @@ export class BridgePublisher {
     this.registered = true;
     this.o.bridgeApi.register('log_level', z.object({ value: z.enum(LOG_LEVELS) }), ({ value }) => {
       this.o.setLogLevel(value);
-      this.log.info({ level: value }, 'log level changed');
+      this.log.info({ logLevel: value }, 'log level changed');
       this.publishInfo().catch(() => {});
       return { value };
     });
