@@ -3,13 +3,22 @@
  * top: a `connected` event on every (re)connect so discovery and state get re-published, our own
  * re-subscription after reconnects, a bounded offline queue, promise-based publish, a visible
  * "refused" state for bad credentials, and counters for metrics.
+ *
+ * Speaks MQTT 5 by default (Home Assistant requires it from 2027.1) and falls back to 3.1.1 only when
+ * the broker refuses protocol 5 in its CONNACK.
  */
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { connect, type IClientOptions, type MqttClient, ReasonCodes } from 'mqtt';
 import { TypedEmitter } from '../core/emitter.js';
 import type { Logger } from '../log.js';
 import { PendingPublishes } from './pending-publishes.js';
 
 export type QoS = 0 | 1 | 2;
+
+/** Config `mqtt.protocol_version`: auto = 5, or 3.1.1 when the broker refuses 5. */
+export type MqttProtocolSetting = 'auto' | '5' | '3.1.1';
+
+/** Protocol level byte of CONNECT: 5 = MQTT 5, 4 = MQTT 3.1.1. */
+export type MqttProtocolLevel = 4 | 5;
 
 export interface MqttConnectionOptions {
   /** mqtt://host:port or mqtts://host:port */
@@ -22,6 +31,8 @@ export interface MqttConnectionOptions {
   will: { topic: string; payload: string | Buffer; retain: boolean; qos: QoS };
   keepaliveS: number;
   reconnectPeriodMs: number;
+  /** Default 'auto'. */
+  protocolVersion?: MqttProtocolSetting;
   connectTimeoutMs?: number;
   /** Publishes waiting for the broker beyond this are rejected instead of growing memory. */
   maxQueuedPublishes?: number;
@@ -50,6 +61,17 @@ export interface MqttConnectionCounters {
   queued: number;
 }
 
+/** The broker refused MQTT 5 and mqtt.protocol_version says not to fall back to 3.1.1. */
+export class MqttProtocolError extends Error {
+  constructor(
+    message: string,
+    readonly reasonCode: number,
+  ) {
+    super(message);
+    this.name = 'MqttProtocolError';
+  }
+}
+
 /** The broker answered CONNACK with an authentication/authorization failure. */
 export class MqttAuthError extends Error {
   constructor(
@@ -63,6 +85,11 @@ export class MqttAuthError extends Error {
 
 // CONNACK codes meaning "your credentials are not accepted": 3.1.1 (4, 5) and 5.0 (134, 135, 138, 140).
 const AUTH_REASON_CODES = new Set([4, 5, 134, 135, 138, 140]);
+// CONNACK codes refusing the protocol level we asked for: a 3.1.1 broker answers 1 ("unacceptable
+// protocol version"), a broker that parses MQTT 5 but will not speak it answers 0x84.
+const PROTOCOL_REFUSED_CODES = new Set([1, 0x84]);
+// MQTT 5 DISCONNECT reason: a client with the same client id connected.
+const SESSION_TAKEN_OVER = 0x8e;
 // While refused, repeat the error line every this many attempts rather than on each one.
 const REFUSED_LOG_EVERY = 12;
 
@@ -70,6 +97,8 @@ export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
   private readonly options: MqttConnectionOptions;
   private readonly log: Logger;
   private client: MqttClient | undefined;
+  // Starts at 5 unless configured 3.1.1; drops to 4 for good once an 'auto' connection was refused.
+  private level: MqttProtocolLevel;
   private currentState: ConnectionState = 'idle';
   private error: string | undefined;
   private connectionGeneration = 0;
@@ -85,6 +114,15 @@ export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
     this.options = options;
     this.pending = new PendingPublishes(options.maxQueuedPublishes ?? 1000);
     this.log = options.logger.child({ component: 'mqtt', broker: redactUrl(options.url) });
+    this.level = options.protocolVersion === '3.1.1' ? 4 : 5;
+  }
+
+  /**
+   * The MQTT protocol level this connection speaks (or is trying): 5, or 4 (3.1.1) when configured so
+   * or after an 'auto' connection found a broker that refuses 5 (kept until the process restarts).
+   */
+  get protocolVersion(): MqttProtocolLevel {
+    return this.level;
   }
 
   get state(): ConnectionState {
@@ -120,8 +158,11 @@ export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
     const o = this.options;
     const clientOptions: IClientOptions = {
       clientId: o.clientId,
-      protocolVersion: 4,
+      protocolVersion: this.level,
+      // Clean start, and at MQTT 5 a session that ends with the connection (expiry 0): we subscribe
+      // again ourselves after every connect, so a kept session would only replay stale QoS 1 traffic.
       clean: true,
+      ...(this.level === 5 ? { properties: { sessionExpiryInterval: 0 } } : {}),
       keepalive: o.keepaliveS,
       reconnectPeriod: o.reconnectPeriodMs,
       connectTimeout: o.connectTimeoutMs ?? 10_000,
@@ -155,7 +196,11 @@ export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
     client.on('reconnect', () => {
       if (this.currentState !== 'refused') this.currentState = 'reconnecting';
     });
-    client.on('error', (err) => this.onError(err));
+    client.on('error', (err) => this.onError(client, err));
+    // MQTT 5 brokers say why they drop us; 3.1.1 brokers just close the socket.
+    client.on('disconnect', (packet) =>
+      this.onBrokerDisconnect(packet.reasonCode ?? 0, packet.properties?.reasonString),
+    );
     client.on('message', (topic, payload, packet) => {
       this.stats.received++;
       this.emit('message', topic, payload, packet.retain === true);
@@ -278,12 +323,47 @@ export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
     }
   }
 
-  private onError(err: Error & { code?: unknown }): void {
+  private onBrokerDisconnect(code: number, reasonString: string | undefined): void {
     if (this.closing) return;
-    this.failureStreak++;
+    const reason =
+      reasonString ?? (ReasonCodes as Record<number, string | undefined>)[code] ?? 'no reason given';
+    this.error = `broker disconnected us: ${reason.toLowerCase()} (reason code ${code})`;
+    this.log.warn(
+      { reasonCode: code, reason },
+      code === SESSION_TAKEN_OVER
+        ? 'MQTT broker disconnected us: another client connected with our client id (mqtt.client_id)'
+        : 'MQTT broker disconnected us',
+    );
+  }
+
+  private onError(client: MqttClient, err: Error & { code?: unknown }): void {
+    if (this.closing) return;
     // mqtt.js says "Connection refused: Not authorized"; keep just the reason.
     const text = errorText(err).replace(/^Connection refused: /, '');
-    this.error = text;
+    const protocolRefused =
+      this.level === 5 && typeof err.code === 'number' && PROTOCOL_REFUSED_CODES.has(err.code);
+    if (protocolRefused && (this.options.protocolVersion ?? 'auto') === 'auto') {
+      this.fallBackTo311(client, err.code as number);
+      return;
+    }
+    this.failureStreak++;
+    this.error = protocolRefused ? `broker refused MQTT 5 (${text.toLowerCase()})` : text;
+    if (protocolRefused) {
+      if (this.failureStreak === 1 || this.failureStreak % REFUSED_LOG_EVERY === 0) {
+        this.log.error(
+          { reason: text, attempts: this.failureStreak, retryMs: this.options.reconnectPeriodMs },
+          'MQTT broker refused MQTT 5 and mqtt.protocol_version is 5; set it to auto or 3.1.1 to use this broker. Still retrying.',
+        );
+      }
+      this.firstConnect?.reject(
+        new MqttProtocolError(
+          `MQTT broker refused MQTT 5: ${text.toLowerCase()} (code ${err.code}); mqtt.protocol_version is 5`,
+          err.code as number,
+        ),
+      );
+      this.firstConnect = undefined;
+      return;
+    }
     if (typeof err.code === 'number' && AUTH_REASON_CODES.has(err.code)) {
       const firstTime = this.currentState !== 'refused';
       this.currentState = 'refused';
@@ -313,9 +393,36 @@ export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
     }
   }
 
+  /**
+   * The broker refused MQTT 5: speak 3.1.1 from now on (this connection's whole life) and retry at once
+   * rather than after the reconnect period.
+   */
+  private fallBackTo311(client: MqttClient, code: number): void {
+    this.level = 4;
+    // mqtt.js reads these on each connect, building the CONNECT and the packet parser from them.
+    client.options.protocolVersion = 4;
+    delete client.options.properties;
+    this.log.warn(
+      { reasonCode: code, protocolVersion: '3.1.1' },
+      `MQTT broker ${redactUrl(this.options.url)} does not speak MQTT 5; using MQTT 3.1.1. Home Assistant 2027.1 and later needs MQTT 5: upgrade the broker (e.g. Mosquitto 1.6 or later).`,
+    );
+    // Wait for the refused socket to close: mqtt.js's close handling would otherwise arm its reconnect
+    // timer again and later reconnect a working connection. Keep the stores: they hold QoS 1
+    // publishes queued before the first connect.
+    const refused = client.stream;
+    refused.once('close', () => {
+      // A short reconnect period may have started the next attempt already.
+      if (this.closing || client.stream !== refused) return;
+      client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
+    });
+  }
+
   private async sendSubscribe(client: MqttClient, topics: string[]): Promise<void> {
+    // At MQTT 5 mqtt.js subscribes with rap (retain as published) off, as 3.1.1 behaves: the broker
+    // sets `retain` only on messages sent from its store, which is what our `retained` means.
     const granted = await client.subscribeAsync(topics, { qos: 1 });
-    const denied = granted.filter((g) => g.qos === 128).map((g) => g.topic);
+    // Failure codes: 0x80 at 3.1.1; 0x80 and above at MQTT 5.
+    const denied = granted.filter((g) => g.qos >= 0x80).map((g) => g.topic);
     if (denied.length > 0) throw new Error(`broker refused subscription to ${denied.join(', ')}`);
   }
 }
