@@ -18,7 +18,11 @@ export async function runDaemon(args: string[], env: NodeJS.ProcessEnv = process
   try {
     for (;;) {
       applyProcessSettings(loaded);
-      const log = createLogger({ level: loaded.config.logLevel });
+      const log = createLogger({
+        level: loaded.config.logLevel,
+        format: loaded.config.logFormat,
+        captureConsole: true,
+      });
       log.info(
         { version: chargebridgeVersion(), config: loaded.path, demo: loaded.isDemo },
         'starting chargebridge',
