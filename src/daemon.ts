@@ -107,6 +107,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
       will: bridgeWill(config.mqtt.baseTopic),
       keepaliveS: config.mqtt.keepaliveS,
       reconnectPeriodMs: config.mqtt.reconnectPeriodMs,
+      protocolVersion: config.mqtt.protocolVersion,
       logger: log,
     });
     stopSteps.unshift(['mqtt connection', () => connection.close()]);
