@@ -7,6 +7,11 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 20_000,
     hookTimeout: 30_000,
-    globalSetup: [],
+    // Which system programs are missing, decided once for every worker (and CI's requirement).
+    globalSetup: ['test/helpers/system-programs-setup.ts'],
+    // Suite locations let the skip report tell which suite a missing program skipped.
+    includeTaskLocation: true,
+    // The skip report first: reporters run in order, so it prints right before the summary.
+    reporters: ['./test/helpers/skipped-programs-reporter.ts', 'default'],
   },
 });

@@ -1,14 +1,15 @@
 /**
  * A real Mosquitto for interop tests: own config in a temp dir, random loopback port, optional
- * password file; stop, kill and restart on the same port. Fails loudly when mosquitto is missing.
+ * password file; stop, kill and restart on the same port. Fails loudly when mosquitto is missing
+ * (suites that use it skip first: describe.skipIf(!has('mosquitto')), see system-programs.ts).
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { findBinary, installCommand } from './system-programs.js';
 
 const run = promisify(execFile);
 
@@ -42,28 +43,13 @@ process.once('exit', () => {
 const READY_ATTEMPTS = 100;
 const READY_POLL_MS = 20;
 
-/** Find a binary on PATH plus the sbin dirs Debian puts mosquitto in (not always on a user's PATH). */
-export function findBinary(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 function requireBinary(name: string): string {
   const path = findBinary(name);
   if (!path) {
+    // Suites that need it skip with describe.skipIf(!has('mosquitto')); reaching this is a suite that does not.
     throw new Error(
-      `'${name}' not found. The MQTT interop tests need a real Mosquitto broker: ` +
-        `install it with 'apt-get install mosquitto' (CI does this in .ci/run).`,
+      `'${name}' not found. This test needs a real Mosquitto broker: install it with ` +
+        `'${installCommand(['mosquitto'])}' (CI does this in .ci/run).`,
     );
   }
   return path;

@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { describe, TestRunner } from 'vitest';
 
 export type SystemProgram = 'mosquitto' | 'paho';
 
@@ -64,19 +65,80 @@ export function pahoPython(): string | undefined {
   return pythonCache ?? undefined;
 }
 
+/** Where a suite was told a program is missing: kept in the test file's meta for the skip report. */
+export interface MissingNote {
+  readonly program: SystemProgram;
+  /** The line in the test file that asked (the skipped suite's line when asked inline). */
+  readonly line: number | undefined;
+}
+
+declare module 'vitest' {
+  interface TaskMeta {
+    missingPrograms?: MissingNote[];
+  }
+}
+
 /** Is this program usable here? The setup file may have decided it already for every worker. */
 export function has(program: SystemProgram): boolean {
   const decided = process.env.CB_TEST_MISSING;
-  if (decided !== undefined) return !decided.split(',').includes(program);
-  return !missingPrograms().includes(program);
+  const available =
+    decided !== undefined ? !decided.split(',').includes(program) : !missingPrograms().includes(program);
+  if (!available) noteMissing(program);
+  return available;
 }
 
-/** Every program that is not available on this machine. */
+/**
+ * describe.each over rows of which some need a program (`needs`): a row whose program is missing
+ * becomes a skipped suite, listed in the skip report; the others run as usual.
+ */
+export function describeEach<T extends { readonly needs?: SystemProgram | undefined }>(rows: readonly T[]) {
+  return (name: string, fn: (row: T) => void): void => {
+    for (const row of rows) {
+      describe.skipIf(row.needs !== undefined && !has(row.needs)).each([row])(name, fn);
+    }
+  };
+}
+
+/** Every program that is not available on this machine (or pretended missing, to test the skips). */
 export function missingPrograms(): SystemProgram[] {
+  const pretend = (process.env.CB_TEST_PRETEND_MISSING ?? '').split(',');
   const missing: SystemProgram[] = [];
-  if (!findBinary('mosquitto') || !findBinary('mosquitto_passwd')) missing.push('mosquitto');
-  if (!pahoPython()) missing.push('paho');
+  const mosquitto = findBinary('mosquitto') && findBinary('mosquitto_passwd');
+  if (pretend.includes('mosquitto') || !mosquitto) missing.push('mosquitto');
+  if (pretend.includes('paho') || !pahoPython()) missing.push('paho');
   return missing;
+}
+
+/**
+ * Records a "no" while a test file is being collected: the report before the summary (the reporter
+ * runs in the main process) can only tell which program a skipped suite lacked from the file's meta.
+ */
+function noteMissing(program: SystemProgram): void {
+  let file: { filepath: string; meta: { missingPrograms?: MissingNote[] } } | undefined;
+  try {
+    if (TestRunner.getCurrentTest()) return; // asked inside a test: that test is not a skipped suite
+    file = TestRunner.getCurrentSuite().file;
+  } catch {
+    return; // not in a test file (the setup file, a script)
+  }
+  if (!file) return;
+  const notes = file.meta.missingPrograms ?? [];
+  notes.push({ program, line: callerLine(file.filepath) });
+  file.meta.missingPrograms = notes;
+}
+
+/** The line of the test file in the current stack: where vitest also locates the suite it creates. */
+function callerLine(filepath: string): number | undefined {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 50;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  for (const frame of stack.split('\n')) {
+    if (!frame.includes(filepath)) continue;
+    const match = /:(\d+):\d+\)?$/.exec(frame.trim());
+    if (match) return Number(match[1]);
+  }
+  return undefined;
 }
 
 /** The one command that installs what is missing (Debian and Raspberry Pi OS). */
