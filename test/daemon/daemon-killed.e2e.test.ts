@@ -6,9 +6,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { brokers, type TestBroker } from '../helpers/brokers.js';
 import { MqttProbe } from '../helpers/mqtt-probe.js';
+import { describeEach } from '../helpers/system-programs.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const cleanups: Array<() => Promise<void>> = [];
@@ -31,7 +32,7 @@ function spawnDaemon(configFile: string): ChildProcess {
   return child;
 }
 
-describe.each(brokers)('daemon killed with SIGKILL, broker $name', (kind) => {
+describeEach(brokers)('daemon killed with SIGKILL, broker $name', (kind) => {
   it('the broker publishes the retained last will: bridge offline', async () => {
     const broker: TestBroker = await kind.start();
     cleanups.push(() => broker.stop());

@@ -14,9 +14,11 @@ import { Cmd } from '../../src/evse-master/protocol/commands.js';
 import { silentLogger } from '../../src/log.js';
 import { freePort, startMosquitto } from '../helpers/mosquitto.js';
 import { MqttProbe } from '../helpers/mqtt-probe.js';
+import { describeEach, has, type SystemProgram } from '../helpers/system-programs.js';
 
 interface Setup {
   name: string;
+  needs?: SystemProgram;
   /** The `mqtt:` section; returns a cleanup for anything it started. */
   mqtt(): Promise<{ yaml: string; restart?: () => Promise<void>; cleanup: () => Promise<void> }>;
 }
@@ -34,6 +36,7 @@ const setups: Setup[] = [
   },
   {
     name: 'external Mosquitto',
+    needs: 'mosquitto',
     async mqtt() {
       const mosquitto = await startMosquitto();
       return {
@@ -90,7 +93,7 @@ async function boot(setup: Setup, extraYaml = '') {
 
 const json = (text: string) => JSON.parse(text) as Record<string, unknown>;
 
-describe.each(setups)('daemon with $name', (setup) => {
+describeEach(setups)('daemon with $name', (setup) => {
   it('publishes discovery, follows the charger and turns commands into frames', async () => {
     const { ha, sim, clock } = await boot(setup);
 
@@ -244,7 +247,7 @@ describe('daemon records charging sessions', () => {
   });
 });
 
-describe('daemon with external Mosquitto restarts', () => {
+describe.skipIf(!has('mosquitto'))('daemon with external Mosquitto restarts', () => {
   it('re-publishes discovery and state after the broker comes back', async () => {
     const { ha, clock, broker } = await boot(setups[1]!);
     await ha.waitFor('homeassistant/device/chargebridge_garage/config');

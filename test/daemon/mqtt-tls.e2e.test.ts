@@ -12,6 +12,7 @@ import { startDaemon } from '../../src/daemon.js';
 import { silentLogger } from '../../src/log.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { MqttProbe } from '../helpers/mqtt-probe.js';
+import { has } from '../helpers/system-programs.js';
 
 // A self-signed certificate for 127.0.0.1 / localhost, valid until 2120, made for these tests only.
 const CERT = path.resolve(import.meta.dirname, '../fixtures/loopback-test.crt');
@@ -52,7 +53,7 @@ async function setup(tlsYaml: string) {
   return { mosquitto, daemon };
 }
 
-describe('daemon with an external broker over TLS', () => {
+describe.skipIf(!has('mosquitto'))('daemon with an external broker over TLS', () => {
   it('connects when the configured CA vouches for the broker', async () => {
     const { mosquitto, daemon } = await setup(`  tls:\n    ca: ${CERT}`);
     expect(daemon.connection.isConnected).toBe(true);

@@ -5,10 +5,11 @@
  * charger), every payload the parser refuses is answered by `command_rejected` without echoing
  * a megabyte back, and the daemon still obeys a plain command afterwards.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { SettingAction } from '../../src/evse-master/protocol/commands.js';
 import { COMMAND_KEYS, type CommandContext, parseCommand } from '../../src/homeassistant/commands.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
+import { describeEach, type SystemProgram } from '../helpers/system-programs.js';
 import {
   type DaemonRig,
   embeddedBrokerYaml,
@@ -47,6 +48,7 @@ const HOSTILE_TOPICS = [
 
 interface Setup {
   name: string;
+  needs?: SystemProgram;
   mqttYaml(): Promise<{ yaml: string; cleanup: () => Promise<void> }>;
 }
 
@@ -57,6 +59,7 @@ const setups: Setup[] = [
   },
   {
     name: 'Mosquitto',
+    needs: 'mosquitto',
     async mqttYaml() {
       const mosquitto = await startMosquitto();
       return {
@@ -72,7 +75,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-describe.each(setups)('fuzz: command topics through $name', (setup) => {
+describeEach(setups)('fuzz: command topics through $name', (setup) => {
   it('never lets a payload put an out-of-range current on the wire, and keeps working', async () => {
     const seed = runSeed(`command topics (${setup.name})`);
     const random = seededRandom(seed);

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bridgeWill } from '../../src/homeassistant/bridge-publisher.js';
 import { brokers, type TestBroker } from '../helpers/brokers.js';
 import type { ReceivedMessage } from '../helpers/mqtt-probe.js';
+import { describeEach } from '../helpers/system-programs.js';
 import { HaRig } from './ha-rig.js';
 
 const json = (m: ReceivedMessage) => JSON.parse(m.text) as Record<string, unknown>;
@@ -17,7 +18,7 @@ describe('bridgeWill', () => {
   });
 });
 
-describe.each(brokers)('Home Assistant bridge device against $name', (kind) => {
+describeEach(brokers)('Home Assistant bridge device against $name', (kind) => {
   let broker: TestBroker;
   const rigs: HaRig[] = [];
 

@@ -6,10 +6,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { Cmd, SettingAction } from '../../src/evse-master/protocol/commands.js';
 import { brokers, type TestBroker } from '../helpers/brokers.js';
 import type { ReceivedMessage } from '../helpers/mqtt-probe.js';
+import { describeEach } from '../helpers/system-programs.js';
 import { HaRig, type RigOptions } from './ha-rig.js';
 
 type Json = Record<string, unknown>;
@@ -33,7 +34,7 @@ function expectedAmps(
   return Math.ceil(fromGridWh / hours / volts);
 }
 
-describe.each(brokers)('charge plan in Home Assistant against $name', (kind) => {
+describeEach(brokers)('charge plan in Home Assistant against $name', (kind) => {
   let broker: TestBroker;
   const rigs: HaRig[] = [];
   const dirs: string[] = [];

@@ -1,13 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { Cmd, SettingAction } from '../../src/evse-master/protocol/commands.js';
 import { brokers, type TestBroker } from '../helpers/brokers.js';
 import type { ReceivedMessage } from '../helpers/mqtt-probe.js';
+import { describeEach } from '../helpers/system-programs.js';
 import { HaRig } from './ha-rig.js';
 
 type Json = Record<string, unknown>;
 const json = (m: ReceivedMessage) => JSON.parse(m.text) as Json;
 
-describe.each(brokers)('Home Assistant state and commands against $name', (kind) => {
+describeEach(brokers)('Home Assistant state and commands against $name', (kind) => {
   let broker: TestBroker;
   const rigs: HaRig[] = [];
 

@@ -1,9 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { REGISTRY_FILE_NAME } from '../../src/homeassistant/discovery-registry.js';
 import { brokers, type TestBroker } from '../helpers/brokers.js';
 import { nextEvent } from '../helpers/mqtt-probe.js';
+import { describeEach } from '../helpers/system-programs.js';
 import { HaRig } from './ha-rig.js';
 
 type Component = Record<string, unknown>;
@@ -12,7 +13,7 @@ function componentsOf(text: string): Record<string, Component> {
   return (JSON.parse(text) as { components: Record<string, Component> }).components;
 }
 
-describe.each(brokers)('Home Assistant discovery against $name', (kind) => {
+describeEach(brokers)('Home Assistant discovery against $name', (kind) => {
   let broker: TestBroker;
   const rigs: HaRig[] = [];
 

@@ -1,14 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { Cmd } from '../../src/evse-master/protocol/commands.js';
 import type { ChargerStateExtras } from '../../src/homeassistant/state.js';
 import { brokers, type TestBroker } from '../helpers/brokers.js';
 import type { ReceivedMessage } from '../helpers/mqtt-probe.js';
+import { describeEach } from '../helpers/system-programs.js';
 import { HaRig } from './ha-rig.js';
 
 type Json = Record<string, unknown>;
 const json = (m: ReceivedMessage) => JSON.parse(m.text) as Json;
 
-describe.each(brokers)('Home Assistant with the session tracker against $name', (kind) => {
+describeEach(brokers)('Home Assistant with the session tracker against $name', (kind) => {
   let broker: TestBroker;
   let rig: HaRig | undefined;
   let extras: ChargerStateExtras = {};

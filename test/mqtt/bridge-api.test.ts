@@ -1,15 +1,16 @@
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createLogger } from '../../src/log.js';
 import { BridgeApi, type BridgeResponse } from '../../src/mqtt/bridge-api.js';
 import { MqttConnection } from '../../src/mqtt/connection.js';
 import { brokers, type TestBroker } from '../helpers/brokers.js';
 import { MqttProbe } from '../helpers/mqtt-probe.js';
+import { describeEach } from '../helpers/system-programs.js';
 
 const base = 'cb';
 
-describe.each(brokers)('BridgeApi against $name', (kind) => {
+describeEach(brokers)('BridgeApi against $name', (kind) => {
   let broker: TestBroker;
   let connection: MqttConnection;
   let api: BridgeApi;

@@ -1,15 +1,16 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { MqttAuthError, MqttConnection, type MqttConnectionOptions } from '../../src/mqtt/connection.js';
 import { RetainedPublisher } from '../../src/mqtt/retained-publisher.js';
 import { brokers, type TestBroker, type TestBrokerOptions } from '../helpers/brokers.js';
 import { MqttProbe, nextEvent } from '../helpers/mqtt-probe.js';
+import { describeEach } from '../helpers/system-programs.js';
 
 const standIn = fileURLToPath(new URL('./fixtures/daemon-stand-in.ts', import.meta.url));
 
-describe.each(brokers)('MqttConnection against $name', (kind) => {
+describeEach(brokers)('MqttConnection against $name', (kind) => {
   const cleanups: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

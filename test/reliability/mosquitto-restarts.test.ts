@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Cmd } from '../../src/evse-master/protocol/commands.js';
 import { type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
 import { MqttProbe } from '../helpers/mqtt-probe.js';
+import { has } from '../helpers/system-programs.js';
 import { type DaemonRig, parseJson, runFor, startDaemonRig, waitUntil } from './daemon-rig.js';
 
 const RESTARTS = 6;
@@ -23,7 +24,7 @@ afterEach(async () => {
 const DISCOVERY = 'homeassistant/device/chargebridge_garage/config';
 const STATE = 'chargebridge/garage';
 
-describe('external Mosquitto killed and restarted mid-session', () => {
+describe.skipIf(!has('mosquitto'))('external Mosquitto killed and restarted mid-session', () => {
   it(`recovers discovery, state and commands after each of ${RESTARTS} kills`, async () => {
     const mosquitto: Mosquitto = await startMosquitto();
     cleanups.push(() => mosquitto.dispose());

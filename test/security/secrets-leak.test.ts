@@ -12,6 +12,7 @@ import { runConfigCheck } from '../../src/cli/config-check.js';
 import { createLogger } from '../../src/log.js';
 import { freePort, type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
 import { MqttProbe, type ReceivedMessage } from '../helpers/mqtt-probe.js';
+import { has } from '../helpers/system-programs.js';
 import { type DaemonRig, parseJson, runFor, startDaemonRig, waitUntil } from '../reliability/daemon-rig.js';
 
 const SECRETS = {
@@ -157,7 +158,8 @@ describe('secrets never leave the daemon', () => {
     expect(leaks(capture)).toEqual([]);
   });
 
-  it('external Mosquitto with credentials in the URL and a password set inline', async () => {
+  const withMosquitto = it.skipIf(!has('mosquitto'));
+  withMosquitto('external Mosquitto with credentials in the URL and a password set inline', async () => {
     const mosquitto: Mosquitto = await startMosquitto({
       username: 'chargebridge',
       password: SECRETS.mqttPassword,

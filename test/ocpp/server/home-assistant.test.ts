@@ -5,7 +5,7 @@
  * recorded with the idTag's user, and commands to an absent station refused on bridge/event.
  */
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { bridgeWill } from '../../../src/homeassistant/bridge-publisher.js';
 import { HomeAssistantExtension } from '../../../src/homeassistant/extension.js';
 import { silentLogger } from '../../../src/log.js';
@@ -15,12 +15,13 @@ import { SessionStore } from '../../../src/sessions/store.js';
 import { type SessionEvent, SessionTracker } from '../../../src/sessions/tracker.js';
 import { brokers, type TestBroker } from '../../helpers/brokers.js';
 import { MqttProbe } from '../../helpers/mqtt-probe.js';
+import { describeEach } from '../../helpers/system-programs.js';
 import { CsRig, stationConfig, USERS, untilState } from './harness.js';
 import { connectPeer, type Peer } from './voltbras-peer.js';
 
 let seq = 0;
 
-describe.each(brokers)('an OCPP station in Home Assistant over $name', (kind) => {
+describeEach(brokers)('an OCPP station in Home Assistant over $name', (kind) => {
   let broker: TestBroker;
   let rig: CsRig;
   let peer: Peer | null;
