@@ -1,24 +1,46 @@
 /**
- * An MQTT broker inside the daemon (aedes) for installs without Mosquitto. Optional credentials,
- * retained messages kept on disk across restarts.
+ * An MQTT broker inside the daemon (aedes 2: MQTT 5 and 3.1.1 on one port) for installs without
+ * Mosquitto: logins (broker-accounts.ts), bounds on retained messages (retained-bounds.ts), and
+ * retained messages kept on disk across restarts (retained-store.ts).
+ *
+ * A retained publish over the bounds is never kept. What the publisher sees:
+ * - MQTT 5 at QoS 1/2: PUBACK/PUBREC reason code 0x87 (Not authorized) with a reason string that
+ *   says which bound (aedes 2.0.0-beta.1 always answers a refused publish with 0x87; it has no way
+ *   to send 0x97 Quota exceeded or 0x95 Packet too large from the hook). The message goes nowhere.
+ * - MQTT 5 at QoS 0: dropped, the connection stays up (there is no ack to carry a reason).
+ * - MQTT 3.1.1: 3.1.1 can only refuse a publish by closing the connection, and a client then sends
+ *   the same QoS 1 message again on reconnect, for ever. So it is acknowledged as usual and
+ *   delivered to current subscribers without the retain flag, but not kept.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type Server } from 'node:net';
-import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import type { Clock } from '../core/clock.js';
+import { createServer, type Server, type Socket } from 'node:net';
+import { Aedes, type Client, type PublishPacket } from 'aedes';
+import { type Clock, systemClock } from '../core/clock.js';
+import { LogThrottle } from '../core/log-throttle.js';
+import { listenError } from '../core/port-in-use.js';
 import type { Logger } from '../log.js';
-import { type QoS, RetainedFile } from './retained-file.js';
+import { accountChecker, type BrokerAccount } from './broker-accounts.js';
+import { RetainedBounds, type RetainedRefusal } from './retained-bounds.js';
+import { type QoS, RetainedStore } from './retained-store.js';
+
+export type { BrokerAccount } from './broker-accounts.js';
 
 export interface EmbeddedBrokerOptions {
   host: string;
   /** 0 picks a free port; read the real one from the result. */
   port: number;
-  /** When both are set, every client must present exactly these. */
+  /** Logins any of which may connect. */
+  accounts?: readonly BrokerAccount[];
+  /** Let clients in that give no user name and no password. Default false. */
+  allowAnonymous?: boolean;
+  /** One more account, for callers still giving a single login. */
   username?: string;
   password?: string;
-  /** Retained messages are kept in this file across restarts. */
+  /** Largest retained payload kept, in bytes (mqtt.embedded_broker.retained_max_message_bytes). */
+  retainedMaxMessageBytes?: number;
+  /** Largest total of retained topics + payloads, in bytes (…retained_max_total_bytes). */
+  retainedMaxTotalBytes?: number;
+  /** Retained messages are kept across restarts: this file and a journal next to it. */
   persistFile?: string;
-  persistDebounceMs?: number;
   clock?: Clock;
   logger: Logger;
 }
@@ -28,46 +50,127 @@ export interface EmbeddedBroker {
   readonly port: number;
   close(): Promise<void>;
   clientCount(): number;
+  /** Bytes of retained topics + payloads the broker holds (what retainedMaxTotalBytes bounds). */
+  retainedBytes(): number;
 }
 
-// CONNACK return codes (MQTT 3.1.1); aedes declares them as a const enum we cannot import here.
-const BAD_USERNAME_OR_PASSWORD = 4;
-const NOT_AUTHORIZED = 5;
+const DEFAULT_MAX_MESSAGE_BYTES = 1_048_576;
+const DEFAULT_MAX_TOTAL_BYTES = 67_108_864;
+const SYS_PREFIX = '$SYS';
 
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { logger } = options;
+  const clock = options.clock ?? systemClock;
   const log = logger.child({ component: 'embedded-broker' });
-  const retained = options.persistFile
-    ? new RetainedFile({
-        path: options.persistFile,
-        logger: log,
-        ...(options.clock ? { clock: options.clock } : {}),
-        ...(options.persistDebounceMs !== undefined ? { debounceMs: options.persistDebounceMs } : {}),
-      })
+  const accounts = [...(options.accounts ?? [])];
+  if (options.username !== undefined || options.password !== undefined) {
+    accounts.push({ username: options.username ?? '', password: options.password ?? '' });
+  }
+  const allowAnonymous = options.allowAnonymous ?? false;
+  const bounds = new RetainedBounds({
+    maxMessageBytes: options.retainedMaxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    maxTotalBytes: options.retainedMaxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES,
+  });
+  const refusals = new LogThrottle(clock);
+  const store = options.persistFile
+    ? new RetainedStore({ path: options.persistFile, logger: log, clock })
     : undefined;
 
+  const refuse = (client: Client | null, packet: PublishPacket, refusal: RetainedRefusal) => {
+    const key = client?.id ?? '(broker)';
+    const count = refusals.take(key);
+    if (count === null) return;
+    log.warn(
+      { clientId: client?.id, topic: packet.topic, reason: refusal.kind, count },
+      `refused to keep a retained message: ${refusal.message}`,
+    );
+  };
+
   const broker = await Aedes.createBroker({
-    ...(options.username !== undefined || options.password !== undefined
-      ? { authenticate: checkCredentials(options.username ?? '', options.password ?? '') }
-      : {}),
+    authenticate: accountChecker(accounts, allowAnonymous),
+    authorizePublish: (client, packet, callback) => {
+      // Replacing aedes' default hook: keep its one rule, clients may not publish to $SYS.
+      if (packet.topic.startsWith(SYS_PREFIX)) return callback(new Error(`${SYS_PREFIX} topic is reserved`));
+      if (!packet.retain) return callback(null);
+      const size = payloadBytes(packet.payload);
+      const refusal = bounds.check(packet.topic, size);
+      if (!refusal) {
+        // Counted now, not when stored, so a burst from several clients cannot overshoot.
+        bounds.record(packet.topic, size);
+        return callback(null);
+      }
+      refuse(client, packet, refusal);
+      if (client?.version === 5 && packet.qos > 0) return callback(new Error(refusal.message));
+      packet.retain = false;
+      callback(null);
+    },
   });
 
-  if (retained) {
-    const restored = await retained.load();
-    for (const m of restored) await publishRetained(broker, m.topic, m.payload, m.qos);
-    if (restored.length > 0) log.info({ count: restored.length }, 'restored retained messages');
-    // Registered after the restore so replaying the file does not schedule a rewrite of it.
-    broker.on('publish', (packet) => {
-      if (!packet.retain || packet.topic.startsWith('$SYS')) return;
-      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-      retained.set({ topic: packet.topic, payload, qos: packet.qos as QoS });
+  // Listen before touching the retained files: a second instance on the same data_dir stops here.
+  // Connections made while the retained messages are restored wait, so none misses one.
+  let restoring: Socket[] | undefined = [];
+  const dropEarly = (socket: Socket) => () => socket.destroy();
+  const server = createServer((socket) => {
+    socket.setNoDelay(true);
+    if (!restoring) {
+      broker.handle(socket);
+      return;
+    }
+    socket.on('error', dropEarly(socket));
+    restoring.push(socket);
+  });
+  try {
+    await listen(server, options.host, options.port);
+  } catch (err) {
+    await closeBroker(broker);
+    throw await listenError(err as NodeJS.ErrnoException, {
+      what: 'mqtt',
+      host: options.host,
+      port: options.port,
+      portKey: 'mqtt.embedded_broker.port',
+      hostKey: 'mqtt.embedded_broker.host',
     });
   }
+
+  if (store) {
+    try {
+      const restored = await store.load();
+      for (const m of restored) {
+        bounds.record(m.topic, m.payload.length);
+        await publishRetained(broker, m.topic, m.payload, m.qos);
+      }
+      if (restored.length > 0) log.info({ count: restored.length }, 'restored retained messages');
+    } catch (err) {
+      for (const socket of restoring) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeBroker(broker);
+      await store.close();
+      throw err;
+    }
+    const limit = options.retainedMaxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES;
+    if (bounds.totalBytes() > limit) {
+      log.warn(
+        { bytes: bounds.totalBytes(), limit },
+        'the retained messages kept from before are over mqtt.embedded_broker.retained_max_total_bytes; new retained topics are refused until some are cleared',
+      );
+    }
+  }
+  // What aedes really stored (restored messages and wills included), after the hook's decision.
+  // Registered after the restore so replaying the file does not write it again.
+  broker.on('publish', (packet) => {
+    if (!packet.retain || packet.topic.startsWith(SYS_PREFIX)) return;
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    bounds.record(packet.topic, payload.length);
+    store?.set({ topic: packet.topic, payload, qos: packet.qos as QoS });
+  });
 
   broker.on('client', (client) =>
     log.debug({ clientId: client.id, remote: remoteOf(client) }, 'client connected'),
   );
-  broker.on('clientDisconnect', (client) => log.debug({ clientId: client.id }, 'client disconnected'));
+  broker.on('clientDisconnect', (client) => {
+    refusals.forget(client.id);
+    log.debug({ clientId: client.id }, 'client disconnected');
+  });
   // aedes reports a refused CONNECT (bad credentials) as a clientError on a client that never connected.
   const onClientError = (client: Client, err: Error) => {
     if (client.connected) log.debug({ clientId: client.id, reason: err.message }, 'client error');
@@ -76,21 +179,22 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   broker.on('clientError', onClientError);
   broker.on('connectionError', onClientError);
 
-  const server = createServer((socket) => {
-    socket.setNoDelay(true);
-    broker.handle(socket);
-  });
-  try {
-    await listen(server, options.host, options.port);
-  } catch (err) {
-    await closeBroker(broker);
-    await retained?.flush();
-    throw err;
+  const waiting = restoring;
+  restoring = undefined;
+  for (const socket of waiting) {
+    socket.removeAllListeners('error');
+    if (!socket.destroyed) broker.handle(socket);
   }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   log.info(
-    { host: options.host, port, auth: Boolean(options.username), persist: options.persistFile },
+    {
+      host: options.host,
+      port,
+      accounts: accounts.length,
+      allowAnonymous,
+      persist: options.persistFile,
+    },
     'started',
   );
 
@@ -99,12 +203,13 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     host: options.host,
     port,
     clientCount: () => broker.connectedClients,
+    retainedBytes: () => bounds.totalBytes(),
     close: () => {
       closing ??= (async () => {
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         await closeBroker(broker);
         await serverClosed;
-        await retained?.flush();
+        await store?.close();
         log.info({ port }, 'stopped');
       })();
       return closing;
@@ -112,33 +217,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   };
 }
 
-function checkCredentials(username: string, password: string) {
-  const wantUser = digest(Buffer.from(username, 'utf8'));
-  const wantPassword = digest(Buffer.from(password, 'utf8'));
-  return (
-    _client: Client,
-    givenUser: string | undefined,
-    givenPassword: Buffer | undefined,
-    done: (error: AuthenticateError | null, success: boolean | null) => void,
-  ): void => {
-    if (givenUser === undefined && givenPassword === undefined) {
-      done(authError('anonymous clients are not allowed', NOT_AUTHORIZED), false);
-      return;
-    }
-    // Compare both fields, always, in constant time over fixed-length digests.
-    const userOk = timingSafeEqual(digest(Buffer.from(givenUser ?? '', 'utf8')), wantUser);
-    const passwordOk = timingSafeEqual(digest(givenPassword ?? Buffer.alloc(0)), wantPassword);
-    if (userOk && passwordOk) done(null, true);
-    else done(authError('bad username or password', BAD_USERNAME_OR_PASSWORD), false);
-  };
-}
-
-function digest(value: Buffer): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-function authError(message: string, returnCode: number): AuthenticateError {
-  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+function payloadBytes(payload: PublishPacket['payload']): number {
+  return typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
 }
 
 function remoteOf(client: Client): string | undefined {

@@ -1,7 +1,7 @@
 /**
  * The brokers every MQTT-facing suite runs against: our embedded aedes and a real Mosquitto.
  *
- *   describeEach(brokers)('$name', (kind) => {
+ *   describe.each(brokers)('$name', (kind) => {
  *     let broker: TestBroker;
  *     beforeAll(async () => { broker = await kind.start(); });
  *     afterAll(() => broker.stop());
@@ -10,7 +10,6 @@
 import { silentLogger } from '../../src/log.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/mqtt/embedded-broker.js';
 import { startMosquitto } from './mosquitto.js';
-import type { SystemProgram } from './system-programs.js';
 
 export interface TestBrokerOptions {
   /** Require this user/password; anonymous clients are refused. */
@@ -29,8 +28,6 @@ export interface TestBroker {
 
 export interface BrokerKind {
   readonly name: string;
-  /** A system program it needs: describeEach (system-programs.ts) skips this broker's suite without it. */
-  readonly needs?: SystemProgram;
   start(options?: TestBrokerOptions): Promise<TestBroker>;
 }
 
@@ -38,11 +35,19 @@ export const embeddedBroker: BrokerKind = {
   name: 'aedes (embedded)',
   async start(options = {}) {
     const logger = silentLogger();
+    // As Mosquitto is started: the one login when given (anonymous refused), else open to all.
+    const access =
+      options.username !== undefined
+        ? {
+            accounts: [{ username: options.username, password: options.password ?? '' }],
+            allowAnonymous: false,
+          }
+        : { allowAnonymous: true };
     let current: EmbeddedBroker = await startEmbeddedBroker({
       host: '127.0.0.1',
       port: 0,
       logger,
-      ...options,
+      ...access,
     });
     const port = current.port;
     return {
@@ -50,7 +55,7 @@ export const embeddedBroker: BrokerKind = {
       port,
       restart: async () => {
         await current.close();
-        current = await startEmbeddedBroker({ host: '127.0.0.1', port, logger, ...options });
+        current = await startEmbeddedBroker({ host: '127.0.0.1', port, logger, ...access });
       },
       stop: () => current.close(),
     };
@@ -59,7 +64,6 @@ export const embeddedBroker: BrokerKind = {
 
 export const mosquittoBroker: BrokerKind = {
   name: 'mosquitto',
-  needs: 'mosquitto',
   async start(options = {}) {
     const mosquitto = await startMosquitto(options);
     return {
