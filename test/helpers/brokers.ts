@@ -1,7 +1,7 @@
 /**
  * The brokers every MQTT-facing suite runs against: our embedded aedes and a real Mosquitto.
  *
- *   describe.each(brokers)('$name', (kind) => {
+ *   describeEach(brokers)('$name', (kind) => {
  *     let broker: TestBroker;
  *     beforeAll(async () => { broker = await kind.start(); });
  *     afterAll(() => broker.stop());
@@ -10,6 +10,7 @@
 import { silentLogger } from '../../src/log.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/mqtt/embedded-broker.js';
 import { startMosquitto } from './mosquitto.js';
+import type { SystemProgram } from './system-programs.js';
 
 export interface TestBrokerOptions {
   /** Require this user/password; anonymous clients are refused. */
@@ -28,6 +29,8 @@ export interface TestBroker {
 
 export interface BrokerKind {
   readonly name: string;
+  /** A system program it needs: describeEach (system-programs.ts) skips this broker's suite without it. */
+  readonly needs?: SystemProgram;
   start(options?: TestBrokerOptions): Promise<TestBroker>;
 }
 
@@ -64,6 +67,7 @@ export const embeddedBroker: BrokerKind = {
 
 export const mosquittoBroker: BrokerKind = {
   name: 'mosquitto',
+  needs: 'mosquitto',
   async start(options = {}) {
     const mosquitto = await startMosquitto(options);
     return {
