@@ -14,7 +14,9 @@
  * What can be lost:
  * - SIGKILL or a crash of the daemon: the changes of the last ~1 s (the batch not appended yet).
  *   Appended lines are in the kernel's page cache and survive the process. A line cut short by the
- *   kill is ignored with a warning at the next start.
+ *   kill is ignored with a warning at the next start. During a compaction, changes wait until it
+ *   ends, so a kill then also loses those made while it ran (the time to write and fsync one
+ *   snapshot: well under a second for a few MB, longer for tens of MB on an SD card).
  * - Power loss or a kernel crash: the changes of the last ~61 s at most (since the last fsync, which
  *   happens at most once every 60 s, plus the batch being coalesced).
  * - A clean stop loses nothing (the batch is appended and fsynced).
@@ -240,28 +242,29 @@ export class RetainedStore {
   }
 
   private async appendPending(): Promise<void> {
+    // A compaction starts after the batch is appended (while the journal is sound), so a kill
+    // during it loses only what changes while it runs.
+    if (!this.mustCompact && this.pending.size > 0) {
+      let text = '';
+      for (const entry of this.pending.values()) text += journalEntryLine(entry);
+      this.pending.clear();
+      try {
+        const journal = await this.openJournal();
+        await journal.write(text);
+        this.journalBytes += Buffer.byteLength(text);
+        this.markUnsynced();
+      } catch (err) {
+        // These changes are still in memory: the next snapshot carries them. No more appends until
+        // then, so nothing lands after a half-written line.
+        this.failed(this.journalPath, err);
+        this.mustCompact = true;
+        this.scheduleBatch(this.syncEveryMs);
+        return;
+      }
+    }
     if (this.mustCompact || this.journalBytes > Math.max(this.compactMinBytes, 2 * this.liveBytes)) {
       await this.compact();
-      return;
     }
-    if (this.pending.size === 0) return;
-    let text = '';
-    for (const entry of this.pending.values()) text += journalEntryLine(entry);
-    this.pending.clear();
-    try {
-      const journal = await this.openJournal();
-      await journal.write(text);
-      this.journalBytes += Buffer.byteLength(text);
-      this.markUnsynced();
-    } catch (err) {
-      // These changes are still in memory: the next snapshot carries them. No more appends until
-      // then, so nothing lands after a half-written line.
-      this.failed(this.journalPath, err);
-      this.mustCompact = true;
-      this.scheduleBatch(this.syncEveryMs);
-      return;
-    }
-    if (this.journalBytes > Math.max(this.compactMinBytes, 2 * this.liveBytes)) await this.compact();
   }
 
   private async compact(): Promise<void> {
