@@ -16,6 +16,7 @@ import { HomeAssistantExtension } from './homeassistant/extension.js';
 import { type RunningHttpServer, startHttpServer } from './http/server.js';
 import type { Logger } from './log.js';
 import { BridgeApi } from './mqtt/bridge-api.js';
+import { type BrokerLogin, resolveBrokerLogin } from './mqtt/broker-login.js';
 import { MqttConnection } from './mqtt/connection.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './mqtt/embedded-broker.js';
 import { startChargePointBridges } from './ocpp/client/start.js';
@@ -43,6 +44,8 @@ export interface RunningDaemon {
   /** URL our own MQTT client uses (with the embedded broker: its real port). */
   readonly mqttUrl: string;
   readonly embeddedBroker: EmbeddedBroker | null;
+  /** The embedded broker's login for Home Assistant (configured or generated); null with mqtt.url. */
+  readonly brokerLogin: BrokerLogin | null;
   readonly connection: MqttConnection;
   /** The HTTP endpoint (health, metrics, export), null when `http.enabled` is off. */
   readonly http: RunningHttpServer | null;
@@ -64,7 +67,11 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
   try {
     mkdirSync(config.dataDir, { recursive: true });
 
-    const { embeddedBroker, url, username, password } = await startMqttBroker(deps.loaded, log, clock);
+    const { embeddedBroker, brokerLogin, url, username, password } = await startMqttBroker(
+      deps.loaded,
+      log,
+      clock,
+    );
     if (embeddedBroker) stopSteps.unshift(['embedded broker', () => embeddedBroker.close()]);
 
     const chargers: Charger[] = [];
@@ -238,6 +245,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
       simulators,
       mqttUrl: url,
       embeddedBroker,
+      brokerLogin,
       connection,
       http,
       ocppServer,
@@ -251,6 +259,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
 
 interface BrokerChoice {
   embeddedBroker: EmbeddedBroker | null;
+  brokerLogin: BrokerLogin | null;
   url: string;
   username: string | undefined;
   password: string | undefined;
@@ -260,14 +269,24 @@ async function startMqttBroker(loaded: LoadedConfig, log: Logger, clock: Clock):
   const { mqtt, dataDir } = loaded.config;
   if (!mqtt.embeddedBroker.enabled) {
     if (!mqtt.url) throw new Error('mqtt.url is required when the embedded broker is disabled');
-    return { embeddedBroker: null, url: mqtt.url, username: mqtt.username, password: mqtt.password };
+    return {
+      embeddedBroker: null,
+      brokerLogin: null,
+      url: mqtt.url,
+      username: mqtt.username,
+      password: mqtt.password,
+    };
   }
   const settings = mqtt.embeddedBroker;
+  // Never open to the LAN by accident: without a configured login one is made and kept in data_dir.
+  const login = await resolveBrokerLogin({ broker: settings, dataDir, logger: log, clock });
   const broker = await startEmbeddedBroker({
     host: settings.host,
     port: settings.port,
-    username: settings.username,
-    password: settings.password,
+    accounts: [{ username: login.username, password: login.password }],
+    allowAnonymous: settings.allowAnonymous,
+    retainedMaxMessageBytes: settings.retainedMaxMessageBytes,
+    retainedMaxTotalBytes: settings.retainedMaxTotalBytes,
     persistFile: settings.persistRetained ? path.join(dataDir, 'mqtt-retained.json') : undefined,
     clock,
     logger: log,
@@ -276,9 +295,11 @@ async function startMqttBroker(loaded: LoadedConfig, log: Logger, clock: Clock):
   const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
   return {
     embeddedBroker: broker,
+    brokerLogin: login,
     url: `mqtt://${host.includes(':') ? `[${host}]` : host}:${broker.port}`,
-    username: settings.username,
-    password: settings.password,
+    // Our own client logs in like Home Assistant does (anonymous may be refused).
+    username: login.username,
+    password: login.password,
   };
 }
 

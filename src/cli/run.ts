@@ -3,9 +3,11 @@
  * cleanly on SIGTERM/SIGINT. A restart request from Home Assistant or SIGHUP restarts it in-process
  * with the configuration read again, if that configuration is valid.
  */
+import { networkInterfaces } from 'node:os';
 import { ConfigError, DEMO_CHARGER_ID, type LoadedConfig, loadConfig } from '../config/index.js';
 import { type RunningDaemon, startDaemon } from '../daemon.js';
 import { createLogger, type Logger } from '../log.js';
+import { haConnection, startBanner } from './banner.js';
 import { chargebridgeVersion } from './version.js';
 
 /** Hard limit for a shutdown: systemd's default stop timeout is 90 s, ours must be far below. */
@@ -39,7 +41,7 @@ export async function runDaemon(args: string[], env: NodeJS.ProcessEnv = process
         log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'chargebridge could not start');
         return 1;
       }
-      if (loaded.isDemo) printDemoBanner(daemon, loaded);
+      printStartBanner(daemon, loaded);
 
       // A restart (Home Assistant's button, SIGHUP) reads the configuration first: a broken file
       // keeps the running daemon as it is, with the problem in the log.
@@ -163,25 +165,22 @@ async function stopWithin(daemon: RunningDaemon, limitMs: number): Promise<boole
   return result;
 }
 
-function printDemoBanner(daemon: RunningDaemon, loaded: LoadedConfig): void {
-  const port = daemon.embeddedBroker?.port ?? 1883;
-  const base = loaded.config.mqtt.baseTopic;
-  const lines = [
-    '',
-    '  chargebridge is running in DEMO mode: no configuration file was found at',
-    `    ${loaded.path}`,
-    `  so it runs a SIMULATED BS20 charger ("${DEMO_CHARGER_ID}") on the EMBEDDED MQTT broker (port ${port}).`,
-    '',
-    '  Watch it:',
-    `    mosquitto_sub -h localhost -p ${port} -t '${base}/#' -t 'homeassistant/#' -v`,
-    "  Point Home Assistant's MQTT integration at this machine, port " + `${port}, to see the entities.`,
-    '',
-    '  Use your real charger:',
-    '    1. find it:   npx chargebridge scan        (close the EVSE Master phone app first)',
-    `    2. copy config/chargebridge.example.yaml to ${loaded.path}`,
-    "       and fill in the charger's address, PIN and max_current",
-    '    3. check it:  npx chargebridge config check',
-    '',
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+/** Where to point Home Assistant, on every start (demo or not); see startBanner for the password rule. */
+function printStartBanner(daemon: RunningDaemon, loaded: LoadedConfig): void {
+  const { config } = loaded;
+  const connection = haConnection({
+    mqtt: config.mqtt,
+    login: daemon.brokerLogin,
+    ...(daemon.embeddedBroker ? { port: daemon.embeddedBroker.port } : {}),
+    interfaces: networkInterfaces(),
+    secretValues: loaded.secretValues,
+  });
+  const banner = startBanner({
+    connection,
+    tty: process.stdout.isTTY === true,
+    ...(loaded.isDemo
+      ? { demo: { configPath: loaded.path, chargerId: DEMO_CHARGER_ID, baseTopic: config.mqtt.baseTopic } }
+      : {}),
+  });
+  process.stdout.write(banner);
 }

@@ -15,6 +15,7 @@ import { silentLogger } from '../../src/log.js';
 import { freePort, startMosquitto } from '../helpers/mosquitto.js';
 import { MqttProbe } from '../helpers/mqtt-probe.js';
 import { describeEach, has, type SystemProgram } from '../helpers/system-programs.js';
+import { savedBrokerLogin } from '../reliability/daemon-rig.js';
 
 interface Setup {
   name: string;
@@ -80,7 +81,8 @@ async function boot(setup: Setup, extraYaml = '') {
     stopped = true;
   };
   cleanups.push(stop);
-  const ha = await MqttProbe.connect(daemon.mqttUrl);
+  // The embedded broker wants the login it created (none with Mosquitto here).
+  const ha = await MqttProbe.connect(daemon.mqttUrl, savedBrokerLogin(dir));
   cleanups.push(() => ha.close());
   await ha.subscribe('homeassistant/#');
   await ha.subscribe('chargebridge/#');

@@ -3,7 +3,7 @@
  * as `chargebridge run` does, simulated BS20 chargers on a ManualClock, and an MQTT client standing
  * in for Home Assistant. Helpers move simulated time while letting real loopback I/O happen.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { IClientOptions } from 'mqtt';
@@ -26,7 +26,7 @@ export interface DaemonRigOptions {
   files?: Record<string, string | Uint8Array>;
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
-  /** Options of the Home Assistant stand-in (credentials); null: do not connect one. */
+  /** Options of the Home Assistant stand-in (default: the login the daemon created); null: none. */
   probe?: IClientOptions | null;
   startMs?: number;
 }
@@ -39,6 +39,8 @@ export interface DaemonRig {
   readonly configText: string;
   /** Subscribed to `homeassistant/#` and `chargebridge/#`; undefined with `probe: null`. */
   readonly ha: MqttProbe | undefined;
+  /** The login the daemon created in its data dir (see savedBrokerLogin); {} when there is none. */
+  readonly login: BrokerLoginOptions;
   sim(id?: string): SimulatedBs20;
   /** Stops the daemon and the probe and removes the data dir; safe to call twice. */
   stop(): Promise<void>;
@@ -51,6 +53,26 @@ export const GARAGE_YAML = [
   '    transport: simulated',
   '    max_current: 16',
 ].join('\n');
+
+export interface BrokerLoginOptions {
+  username?: string;
+  password?: string;
+}
+
+/**
+ * The embedded broker's login as a user reads it for Home Assistant: from data_dir/mqtt-login.json,
+ * which the daemon creates when no login is configured. {} when there is no such file.
+ */
+export function savedBrokerLogin(dataDir: string): BrokerLoginOptions {
+  let text: string;
+  try {
+    text = readFileSync(path.join(dataDir, 'mqtt-login.json'), 'utf8');
+  } catch {
+    return {};
+  }
+  const { username, password } = JSON.parse(text) as { username: string; password: string };
+  return { username, password };
+}
 
 export async function embeddedBrokerYaml(extra = ''): Promise<string> {
   const port = await freePort();
@@ -83,9 +105,11 @@ export async function startDaemonRig(options: DaemonRigOptions = {}): Promise<Da
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+  const login = savedBrokerLogin(dir);
   let ha: MqttProbe | undefined;
   if (options.probe !== null) {
-    ha = await MqttProbe.connect(daemon.mqttUrl, options.probe ?? {});
+    // Logs in like Home Assistant would: with the login the daemon created, unless told otherwise.
+    ha = await MqttProbe.connect(daemon.mqttUrl, options.probe ?? login);
     await ha.subscribe('homeassistant/#');
     await ha.subscribe('chargebridge/#');
   }
@@ -97,6 +121,7 @@ export async function startDaemonRig(options: DaemonRigOptions = {}): Promise<Da
     dir,
     configText,
     ha,
+    login,
     sim(id = 'garage') {
       const sim = daemon.simulators.get(id);
       if (!sim) throw new Error(`no simulated charger '${id}'`);

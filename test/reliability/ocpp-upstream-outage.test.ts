@@ -330,7 +330,7 @@ describe('upstream backends down for hours', () => {
     );
 
     // The sessions chargebridge recorded itself.
-    const ha = await MqttProbe.connect(rig.daemon.mqttUrl);
+    const ha = await MqttProbe.connect(rig.daemon.mqttUrl, rig.login);
     await ha.subscribe('chargebridge/bridge/response/#');
     for (const u of upstreams) {
       await ha.publish(

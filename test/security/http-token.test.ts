@@ -59,7 +59,7 @@ describe('HTTP endpoint token in the daemon', () => {
       probe: null,
     });
     cleanups.push(() => rig.stop());
-    const watcher = await MqttProbe.connect(rig.daemon.mqttUrl);
+    const watcher = await MqttProbe.connect(rig.daemon.mqttUrl, rig.login);
     cleanups.push(() => watcher.close());
     await watcher.subscribe('#');
     const { clock } = rig;

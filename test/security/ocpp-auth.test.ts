@@ -125,7 +125,7 @@ async function startDaemon(options: {
     probe: null,
   });
   cleanups.push(() => rig.stop());
-  const watcher = await MqttProbe.connect(rig.daemon.mqttUrl);
+  const watcher = await MqttProbe.connect(rig.daemon.mqttUrl, rig.login);
   cleanups.push(() => watcher.close());
   await watcher.subscribe('#');
   return { rig, logs, watcher, port };

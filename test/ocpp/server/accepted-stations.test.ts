@@ -15,6 +15,7 @@ import { type RunningDaemon, startDaemon } from '../../../src/daemon.js';
 import { silentLogger } from '../../../src/log.js';
 import { ACCEPTED_STATIONS_FILE } from '../../../src/ocpp/server/accepted-stations.js';
 import { MqttProbe } from '../../helpers/mqtt-probe.js';
+import { savedBrokerLogin } from '../../reliability/daemon-rig.js';
 import { eventually, freePort } from './harness.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -74,7 +75,7 @@ describe('a station accepted by the accept policy, in the daemon', () => {
     const clock = new ManualClock(Date.UTC(2026, 5, 1, 8, 0, 0));
     const ports = { mqtt: await freePort(), ocpp: await freePort() };
     const daemon = await startFromYaml(dir, clock, ports);
-    const probe = await MqttProbe.connect(daemon.mqttUrl);
+    const probe = await MqttProbe.connect(daemon.mqttUrl, savedBrokerLogin(dir));
     cleanups.push(() => probe.close());
     await probe.subscribe('chargebridge/#');
     await probe.subscribe('homeassistant/#');
@@ -161,7 +162,7 @@ describe('a station accepted by the accept policy, in the daemon', () => {
     expect(again.chargers.map((c) => c.id)).toEqual(['ocpp_wallbox_9', 'ocpp_wallbox_9_2']);
     // The embedded broker went down with the daemon: Home Assistant reconnects.
     await probe.close();
-    const ha = await MqttProbe.connect(again.mqttUrl);
+    const ha = await MqttProbe.connect(again.mqttUrl, savedBrokerLogin(dir));
     cleanups.push(() => ha.close());
     await ha.subscribe('chargebridge/#');
     await ha.subscribe('homeassistant/#');

@@ -13,6 +13,7 @@ import { ManualClock } from '../../../src/core/clock.js';
 import { type RunningDaemon, startDaemon } from '../../../src/daemon.js';
 import { silentLogger } from '../../../src/log.js';
 import { MqttProbe } from '../../helpers/mqtt-probe.js';
+import { savedBrokerLogin } from '../../reliability/daemon-rig.js';
 import { eventually, freePort } from './harness.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -75,7 +76,7 @@ describe('ocpp_server in the daemon', () => {
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const clock = new ManualClock(Date.UTC(2026, 5, 1, 8, 0, 0));
     const daemon = await startFromYaml(dir, clock);
-    const probe = await MqttProbe.connect(daemon.mqttUrl);
+    const probe = await MqttProbe.connect(daemon.mqttUrl, savedBrokerLogin(dir));
     cleanups.push(() => probe.close());
     await probe.subscribe('chargebridge/#');
     await probe.subscribe('homeassistant/#');
