@@ -13,6 +13,8 @@ usage:
   chargebridge scan [--seconds N]          list nearby EVSE Master chargers (Bluetooth LE)
   chargebridge config check [--config <file>]
                                            validate the configuration and print it without secrets
+  chargebridge mqtt-login [--config <file>]
+                                           the MQTT address and login for Home Assistant, with the steps
   chargebridge sessions list|export [--month YYYY-MM] [--user NAME] [--charger ID] [--format csv|json]
                                            charging sessions, e.g. a CSV for an expense report
   chargebridge --version | --help
@@ -57,6 +59,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./cli/scan.js')).runScan(await withConfiguredNoble(rest), out);
     case 'sessions':
       return (await import('./cli/sessions.js')).runSessions(rest, out);
+    case 'mqtt-login':
+      return (await import('./cli/mqtt-login.js')).runMqttLogin(rest, out);
     case 'config':
       if (rest[0] === 'check')
         return (await import('./cli/config-check.js')).runConfigCheck(rest.slice(1), out);
@@ -73,7 +77,18 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** One-shot commands exit explicitly: a noble binding can keep an adapter poll timer alive forever. */
-const ONE_SHOT = new Set(['decode', 'scan', 'config', 'sessions', '--version', '-v', '--help', '-h', 'help']);
+const ONE_SHOT = new Set([
+  'decode',
+  'scan',
+  'config',
+  'sessions',
+  'mqtt-login',
+  '--version',
+  '-v',
+  '--help',
+  '-h',
+  'help',
+]);
 
 main(process.argv.slice(2)).then(
   (code) => {
