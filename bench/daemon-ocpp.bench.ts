@@ -6,7 +6,7 @@
  * and a Heartbeat every 10 s (the station processes of bench/ocpp-server/), and their round trips.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,7 +90,12 @@ async function startDaemon(stations: number): Promise<Daemon> {
   return {
     child,
     port,
-    retainedFileMb: () => statSync(path.join(dir, 'mqtt-retained.json')).size / 2 ** 20,
+    // The snapshot and the journal of changes since it (see src/mqtt/retained-store.ts).
+    retainedFileMb: () =>
+      ['mqtt-retained.json', 'mqtt-retained.journal']
+        .map((name) => (existsSync(path.join(dir, name)) ? statSync(path.join(dir, name)).size : 0))
+        .reduce((a, b) => a + b, 0) /
+      2 ** 20,
     sampleRss: () => kb('VmRSS') / 1024,
     peakMb: () => kb('VmHWM') / 1024,
     async stop() {

@@ -20,14 +20,19 @@ async function measureLatencies(): Promise<{ notifyToMqtt: number[]; commandToFr
   const dir = mkdtempSync(path.join(tmpdir(), 'cb-bench-'));
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const loaded = parseConfigText(
-    `data_dir: ${dir}\ntimezone: UTC\nmqtt:\n  embedded_broker:\n    host: 127.0.0.1\n    port: ${port}\nchargers:\n  - id: garage\n    type: bs20\n    transport: simulated\n    max_current: 16\n`,
+    `data_dir: ${dir}\ntimezone: UTC\nmqtt:\n  embedded_broker:\n    host: 127.0.0.1\n    port: ${port}\n    username: ha\n    password: bench-only\nchargers:\n  - id: garage\n    type: bs20\n    transport: simulated\n    max_current: 16\n`,
     { path: path.join(dir, 'configuration.yaml'), env: {} },
   );
   const clock = new ManualClock();
   const daemon = await startDaemon({ loaded, logger: silentLogger(), clock });
   const sim = daemon.simulators.get('garage')!;
   await clock.advance(5_000);
-  const ha = await connectAsync(daemon.mqttUrl, { reconnectPeriod: 0 });
+  const ha = await connectAsync(daemon.mqttUrl, {
+    reconnectPeriod: 0,
+    protocolVersion: 5,
+    username: 'ha',
+    password: 'bench-only',
+  });
   (ha.stream as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
   await ha.subscribeAsync('chargebridge/garage', { qos: 1 });
 
@@ -81,7 +86,7 @@ async function measureLatencies(): Promise<{ notifyToMqtt: number[]; commandToFr
 }
 
 /** The real CLI in its own process, demo configuration, RSS read from /proc after it settles. */
-async function measureIdleRss(): Promise<{ rssMb: number; settleS: number }> {
+export async function measureIdleRss(): Promise<{ rssMb: number; settleS: number }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'cb-bench-rss-'));
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const config = path.join(dir, 'configuration.yaml');

@@ -71,6 +71,8 @@ export async function runSoak(options: { days: number; chargers: number }): Prom
     '    host: 127.0.0.1',
     `    port: ${await freePort()}`,
     '    persist_retained: true',
+    '    username: ha',
+    '    password: soak-only',
     'chargers:',
     ...ids.flatMap((id) => [
       `  - id: ${id}`,
@@ -82,7 +84,12 @@ export async function runSoak(options: { days: number; chargers: number }): Prom
   const loaded = parseConfigText(yaml, { path: path.join(dir, 'configuration.yaml'), env: {} });
   const clock = new ManualClock(START_MS);
   const daemon = await startDaemon({ loaded, logger: silentLogger(), clock });
-  const ha = await connectAsync(daemon.mqttUrl, { reconnectPeriod: 0 });
+  const ha = await connectAsync(daemon.mqttUrl, {
+    reconnectPeriod: 0,
+    protocolVersion: 5,
+    username: 'ha',
+    password: 'soak-only',
+  });
   let mqttMessagesSeen = 0;
   ha.on('message', () => {
     mqttMessagesSeen++;

@@ -6,7 +6,8 @@
 import { networkInterfaces } from 'node:os';
 import { ConfigError, DEMO_CHARGER_ID, type LoadedConfig, loadConfig } from '../config/index.js';
 import { type RunningDaemon, startDaemon } from '../daemon.js';
-import { createLogger, type Logger } from '../log.js';
+import { resolveLogFormat } from '../log/choose-format.js';
+import { createLogger, type Logger, releaseConsole } from '../log.js';
 import { haConnection, startBanner } from './banner.js';
 import { chargebridgeVersion } from './version.js';
 
@@ -41,7 +42,7 @@ export async function runDaemon(args: string[], env: NodeJS.ProcessEnv = process
         log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'chargebridge could not start');
         return 1;
       }
-      printStartBanner(daemon, loaded);
+      printStartBanner(daemon, loaded, log);
 
       // A restart (Home Assistant's button, SIGHUP) reads the configuration first: a broken file
       // keeps the running daemon as it is, with the problem in the log.
@@ -62,6 +63,7 @@ export async function runDaemon(args: string[], env: NodeJS.ProcessEnv = process
     }
   } finally {
     requests.close();
+    releaseConsole();
   }
 }
 
@@ -165,8 +167,11 @@ async function stopWithin(daemon: RunningDaemon, limitMs: number): Promise<boole
   return result;
 }
 
-/** Where to point Home Assistant, on every start (demo or not); see startBanner for the password rule. */
-function printStartBanner(daemon: RunningDaemon, loaded: LoadedConfig): void {
+/**
+ * Where to point Home Assistant, on every start (demo or not); see startBanner for the password rule.
+ * With JSON logs stdout carries nothing but JSON lines, so the same facts go out as one log line.
+ */
+function printStartBanner(daemon: RunningDaemon, loaded: LoadedConfig, log: Logger): void {
   const { config } = loaded;
   const connection = haConnection({
     mqtt: config.mqtt,
@@ -175,6 +180,20 @@ function printStartBanner(daemon: RunningDaemon, loaded: LoadedConfig): void {
     interfaces: networkInterfaces(),
     secretValues: loaded.secretValues,
   });
+  if (resolveLogFormat(config.logFormat, process.stdout, process.env) === 'json') {
+    const homeAssistant =
+      connection.kind === 'embedded'
+        ? {
+            broker: connection.addresses,
+            port: connection.port,
+            username: connection.username,
+            password: 'run `chargebridge mqtt-login` to show it',
+            protocol: 5,
+          }
+        : { broker: connection.url };
+    log.info({ homeAssistant, demo: loaded.isDemo }, 'point Home Assistant at this MQTT broker');
+    return;
+  }
   const banner = startBanner({
     connection,
     tty: process.stdout.isTTY === true,
