@@ -91,11 +91,18 @@ export class ScriptSession {
    */
   async next(
     match: (event: JsonLine) => boolean,
-    options: { timeoutMs?: number; between?: () => Promise<void>; stepMs?: number; what?: string } = {},
+    options: {
+      timeoutMs?: number;
+      between?: () => Promise<void>;
+      stepMs?: number;
+      what?: string;
+      /** Only events from this index on (e.g. `events.length` before sending a command). */
+      from?: number;
+    } = {},
   ): Promise<JsonLine> {
     const deadline = Date.now() + (options.timeoutMs ?? 5_000);
     for (;;) {
-      const found = this.events.find(match);
+      const found = this.events.slice(options.from ?? 0).find(match);
       if (found) return found;
       if (this.exited !== undefined) {
         throw new Error(
