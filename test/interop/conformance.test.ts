@@ -4,6 +4,7 @@
  * must pass every check in EXPECTED_TO_PASS; what it fails is listed in KNOWN_DIFFERENCES with the
  * reason. Prints the table (docs/mqtt-broker.md carries a copy) and where the two brokers differ.
  */
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrokerKind, embeddedBroker, mosquittoBroker, type TestBroker } from '../helpers/brokers.js';
 import { has } from '../helpers/system-programs.js';
@@ -193,6 +194,9 @@ describe.skipIf(!has('paho'))('MQTT conformance (paho, MQTT 5 and 3.1.1)', () =>
 
   afterAll(() => {
     if (runs.length === 0) return;
+    // For docs/mqtt-broker.md: CB_TEST_CONFORMANCE_OUT=results.json keeps every result.
+    const out = process.env.CB_TEST_CONFORMANCE_OUT;
+    if (out) writeFileSync(out, `${JSON.stringify({ seconds, runs }, null, 1)}\n`);
     console.log(summaryTable(runs, seconds));
     const differences = brokerDifferences(runs);
     console.log(
