@@ -1,9 +1,12 @@
 /**
  * Builds one BS20 Charger from its config entry: the transport (Bluetooth or the built-in
- * simulator), the EVSE Master session on top, and the Charger the rest of the daemon sees.
+ * simulator), the EVSE Master session on top, and the Charger the rest of the daemon sees, behind
+ * the entry's switching rules (so Home Assistant, the planner and OCPP upstream all obey them).
  */
 import type { BleConfig, Bs20ChargerConfig } from '../config/index.js';
 import type { Clock } from '../core/clock.js';
+import { guardCharger } from '../core/switching-guard.js';
+import { switchingRulesFrom } from '../core/switching-rules.js';
 import type { Logger } from '../log.js';
 import { Bs20Charger } from './charger.js';
 import { EvseSession } from './session.js';
@@ -12,6 +15,7 @@ import { BleTransport } from './transports/ble-transport.js';
 import type { Transport } from './transports/transport.js';
 
 export interface Bs20Build {
+  /** Starts, stops and current changes go through the switching guard; the rest is the BS20's own. */
   charger: Bs20Charger;
   /** The simulated charger behind a `transport: simulated` entry, null for Bluetooth. */
   simulator: SimulatedBs20 | null;
@@ -61,7 +65,7 @@ export function createBs20Charger(config: Bs20ChargerConfig, deps: Bs20BuildDeps
     staleAfterMs: config.staleAfterS * 1000,
     reconnectMaxDelayMs: config.reconnectMaxDelayS * 1000,
   });
-  const charger = new Bs20Charger({
+  const bs20 = new Bs20Charger({
     id: config.id,
     name: config.name ?? config.id,
     session,
@@ -71,5 +75,6 @@ export function createBs20Charger(config: Bs20ChargerConfig, deps: Bs20BuildDeps
     clock: deps.clock,
     logger: deps.logger,
   });
+  const charger = guardCharger(bs20, switchingRulesFrom(config.switching), deps.clock, deps.logger);
   return { charger, simulator };
 }

@@ -16,6 +16,7 @@ import {
   wholeNumber,
 } from '../fields.js';
 import { ocppUpstreamSection } from './ocpp-upstream.js';
+import { switchingSection } from './switching.js';
 
 export const BS20_FACTORY_PIN = '123456';
 export const MAX_CURRENT_RANGE_A = { min: 6, max: 80 } as const;
@@ -91,6 +92,8 @@ const bs20Fields = z.strictObject({
   phases: oneOfNumbers([1, 3]).optional(),
   stale_after_s: wholeNumber(5, 3600, 'seconds').default(35),
   reconnect_max_delay_s: wholeNumber(1, 3600, 'seconds').default(60),
+  // Unset: the defaults of core/switching-rules.ts.
+  switching: switchingSection,
   simulator: simulatorSection.optional(),
   ocpp_upstream: ocppUpstreamSection.optional(),
 });
@@ -131,6 +134,7 @@ function finishBs20(charger: Bs20Fields) {
     type: charger.type,
     address: charger.address,
     ble_name: charger.ble_name,
+    switching: charger.switching,
     // The station id defaults to the charger's id.
     ocpp_upstream: charger.ocpp_upstream && {
       ...charger.ocpp_upstream,

@@ -20,6 +20,7 @@ import {
   wholeNumber,
 } from '../fields.js';
 import { chargerId, MAX_CURRENT_RANGE_A } from './bs20.js';
+import { switchingSection } from './switching.js';
 
 const IDENTITY_RULE =
   'must be the charge point id the station puts at the end of its URL: 1 to 48 printable characters without spaces, "/", "?" or "#"';
@@ -40,6 +41,8 @@ const station = z.strictObject({
   connectors: wholeNumber(1, 8).default(1),
   // Unset: ocpp_server.ping_interval_s.
   ping_interval_s: wholeNumber(0, 3600, 'seconds').optional(),
+  // Unset: the defaults of core/switching-rules.ts (each connector is switched on its own).
+  switching: switchingSection,
 });
 
 function checkStations(stations: unknown[], check: z.RefinementCtx): void {

@@ -62,6 +62,11 @@ export interface CentralSystemOptions {
   /** Charger ids used elsewhere (BLE chargers): an accepted station never gets one of them. */
   takenIds?: readonly string[];
   authorizer: IdTagAuthorizer;
+  /**
+   * Wraps each connector's charger once before it is handed out (chargers(), chargers_added): the
+   * daemon puts the switching rules there. The stations keep talking to the charger itself.
+   */
+  guardCharger?: (charger: OcppStationCharger) => OcppStationCharger;
   clock: Clock;
   logger: Logger;
 }
@@ -96,6 +101,8 @@ export class OcppCentralSystem {
   private readonly clients = new Set<RpcServerClient>();
   private readonly warnedIssues = new Set<string>();
   private readonly badFrames: LogThrottle;
+  /** The charger handed out for each connector's own one (see guardCharger). */
+  private readonly handedOut = new WeakMap<OcppStationCharger, OcppStationCharger>();
   private rpc: RpcServer | null = null;
   private http: Server | null = null;
   private listeningPort = 0;
@@ -127,7 +134,18 @@ export class OcppCentralSystem {
 
   /** Every connector of every known station (configured or accepted by policy), as core Chargers. */
   chargers(): OcppStationCharger[] {
-    return this.knownStations().flatMap((s) => [...s.chargers]);
+    return this.knownStations().flatMap((s) => s.chargers.map((c) => this.handOut(c)));
+  }
+
+  private handOut(charger: OcppStationCharger): OcppStationCharger {
+    const guard = this.o.guardCharger;
+    if (!guard) return charger;
+    let outward = this.handedOut.get(charger);
+    if (!outward) {
+      outward = guard(charger);
+      this.handedOut.set(charger, outward);
+    }
+    return outward;
   }
 
   /** Stations that are chargers: the configured ones and those accepted by the `accept` policy. */
@@ -365,7 +383,10 @@ export class OcppCentralSystem {
     void this.o.accepted
       ?.add({ identity, id, firstSeenAt: this.o.clock.now() })
       .catch(() => undefined /* logged by the store; the station still works this run */);
-    this.events.emit('chargers_added', [...station.chargers]);
+    this.events.emit(
+      'chargers_added',
+      station.chargers.map((c) => this.handOut(c)),
+    );
     return station;
   }
 
