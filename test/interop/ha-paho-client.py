@@ -28,7 +28,6 @@ import os
 import socket
 import sys
 import threading
-import time
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes

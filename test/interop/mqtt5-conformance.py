@@ -64,7 +64,7 @@ class MuteableClient(mqtt.Client):
         return mqtt.MQTT_ERR_SUCCESS if self.mute_acks else super()._send_pubrec(mid)
 
 
-def make_properties(packet_type, **values):
+def v5_props(packet_type, **values):
     props = Properties(packet_type)
     for key, value in values.items():
         setattr(props, key, value)
@@ -79,11 +79,11 @@ class Peer:
     """A connection a check drives: every callback is recorded, and checks wait on the record."""
 
     def __init__(self, check, *, clean=True, keepalive=30, will=None, connect_props=None, login=True,
-                 username=None, password=None, client_id=None, suffix=""):
+                 username=None, password=None, client_id=None):
         self.check = check
         self.protocol = check.protocol
         self.v5 = check.protocol == V5
-        self.client_id = client_id if client_id is not None else check.new_client_id(suffix)
+        self.client_id = client_id if client_id is not None else check.new_client_id()
         self.clean = clean
         self.keepalive = keepalive
         self.connect_props = connect_props
@@ -384,9 +384,9 @@ class Check:
     def topic(self, *levels):
         return "/".join([self.prefix, *levels])
 
-    def new_client_id(self, suffix=""):
+    def new_client_id(self):
         # Short enough for any broker's client id limit (23 at 3.1), unique across the run.
-        return f"cb{self.ctx.run}-{self.ctx.next_id()}{suffix}"
+        return f"cb{self.ctx.run}-{self.ctx.next_id()}"
 
     def peer(self, **kwargs):
         return Peer(self, **kwargs)
@@ -400,16 +400,14 @@ class Check:
 CHECKS = []
 
 
-def check(name, protocols=(V5, V311), login_only=False):
+def check(name, protocols=(V5, V311), login_only=False, alone=False):
+    """alone: runs after all other checks, because it sees the whole broker's traffic."""
+
     def register(fn):
-        CHECKS.append({"name": name, "protocols": protocols, "login_only": login_only, "fn": fn})
+        CHECKS.append({"name": name, "protocols": protocols, "login_only": login_only, "alone": alone, "fn": fn})
         return fn
 
     return register
-
-
-def v5_props(packet_type, **values):
-    return make_properties(packet_type, **values)
 
 
 # --- basics ------------------------------------------------------------------------------------------
@@ -875,7 +873,7 @@ def _(c):
     first.kill()
     back = c.peer(client_id=first.client_id, **persistent(c))
     back.connect()
-    got = back.wait_for(t, 3)
+    back.wait_for(t, 3)
     time.sleep(0.2)  # a duplicate would follow right behind
     payloads = [m["payload"] for m in back.received(t)]
     expect(payloads == sent, f"after reconnect got {payloads}, expected {sent} exactly once")
@@ -937,7 +935,8 @@ def _(c):
     return "# matches the parent level and everything below"
 
 
-@check("dollar_topics_not_matched")
+# Alone: its "#" would also get the other checks' delayed wills, which paho cannot parse from aedes.
+@check("dollar_topics_not_matched", alone=True)
 def _(c):
     wild = c.connected()
     direct = c.connected()
@@ -1143,7 +1142,7 @@ def _(c):
     time.sleep(2.2)
     back = c.peer(client_id=first.client_id, **persistent(c))
     back.connect()
-    got = back.wait_for(t)
+    back.wait_for(t)
     time.sleep(0.2)
     payloads = [m["payload"] for m in back.received(t)]
     expect(payloads == [b"stays"], f"queued while offline: {payloads}; the 1 s message should have expired")
@@ -1197,7 +1196,7 @@ def _(c):
     small.subscribe(t, qos=1)
     pub.publish(t, b"x" * 1000, qos=1)
     pub.publish(t, b"fits", qos=1)
-    got = small.wait_for(t)
+    small.wait_for(t)
     time.sleep(0.2)
     payloads = [len(m["payload"]) for m in small.received(t)]
     expect(small.disconnected is None, "the broker dropped the connection instead of the message")
@@ -1310,12 +1309,13 @@ def main():
         for spec, proto in jobs:
             print(json.dumps({"name": spec["name"], "protocol": proto}))
         return 0
-    out = threading.Lock()
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.workers) as pool:
-        futures = [pool.submit(run_one, ctx, spec, proto) for spec, proto in jobs]
+        futures = [pool.submit(run_one, ctx, spec, proto) for spec, proto in jobs if not spec["alone"]]
         for future in concurrent.futures.as_completed(futures):
-            with out:
-                print(json.dumps(future.result()), flush=True)
+            print(json.dumps(future.result()), flush=True)
+    for spec, proto in jobs:
+        if spec["alone"]:
+            print(json.dumps(run_one(ctx, spec, proto)), flush=True)
     return 0
 
 
