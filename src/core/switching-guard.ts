@@ -43,6 +43,8 @@ function errorText(err: unknown): string {
 
 /** Statuses in which a stop still has something to end (a session, or a scheduled start). */
 const STOPPABLE = new Set<ChargerState['status']>(['charging', 'suspended', 'scheduled']);
+/** Statuses of a running session: stopping one is a switch. */
+const STOPPABLE_SESSION = new Set<ChargerState['status']>(['charging', 'suspended']);
 
 export class SwitchingGuard {
   readonly rules: Readonly<SwitchingRules>;
@@ -126,10 +128,11 @@ export class SwitchingGuard {
       }
       // Never held back: a stop is the safe direction (see switching-rules.ts).
       await this.inner.stopCharging();
-      // A stop of a charger that was off switches nothing and opens no window.
+      // A stop of a charger that was off switches nothing and opens no window; one right after our
+      // start counts even when the charger has not reported charging yet.
       if (
         state.link === 'online' &&
-        (state.charging || state.status === 'charging' || state.status === 'suspended')
+        (this.believedOn() || STOPPABLE_SESSION.has(state.status) || state.charging)
       )
         this.history.offAt = this.clock.now();
       return APPLIED;
@@ -273,6 +276,12 @@ export class SwitchingGuard {
   }
 
   // ---- what the charger did -------------------------------------------------------------------
+
+  /** The last switch we know of was on. */
+  private believedOn(): boolean {
+    const { onAt, offAt } = this.history;
+    return onAt !== null && (offAt === null || onAt > offAt);
+  }
 
   private observe(next: ChargerState, previous: ChargerState): void {
     // A login or a lost link is not a switch: the charger may have been charging all along.

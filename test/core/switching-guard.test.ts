@@ -45,6 +45,8 @@ class RelayCharger implements Charger {
   readonly calls: Array<{ method: 'start' | 'stop' | 'current'; at: number; arg?: unknown }> = [];
   state: ChargerState;
   refuseStart: string | null = null;
+  /** Reports its switches only when the test says so (a BS20 reports every few seconds). */
+  lagging = false;
 
   constructor(private readonly clock: ManualClock) {
     this.state = { ...emptyState(clock.now()), link: 'online', status: 'plugged', plugged: true };
@@ -79,13 +81,13 @@ class RelayCharger implements Charger {
     if (this.state.link !== 'online') throw new ChargerCommandError('offline', 'not connected');
     if (this.refuseStart) throw new ChargerCommandError('rejected', this.refuseStart);
     this.calls.push({ method: 'start', at: this.clock.now(), arg: options });
-    if (options?.startAt === undefined) this.set({ charging: true, status: 'charging' });
+    if (options?.startAt === undefined && !this.lagging) this.set({ charging: true, status: 'charging' });
   }
 
   async stopCharging(): Promise<void> {
     if (this.state.link !== 'online') throw new ChargerCommandError('offline', 'not connected');
     this.calls.push({ method: 'stop', at: this.clock.now() });
-    this.set({ charging: false, status: this.state.plugged ? 'finished' : 'available' });
+    if (!this.lagging) this.set({ charging: false, status: this.state.plugged ? 'finished' : 'available' });
   }
 
   async setMaxCurrent(amps: number): Promise<void> {
@@ -258,6 +260,23 @@ describe('switching rules', () => {
       ['start', 0],
       ['stop', 1],
     ]);
+  });
+
+  it('a stop right after our start counts even before the charger reports charging', async () => {
+    const { relay, charger } = rig();
+    relay.lagging = true;
+    await requestStart(charger);
+    await requestStop(charger);
+    expect((await requestStart(charger)).kind).toBe('deferred');
+    expect(relay.calls.map((c) => c.method)).toEqual(['start', 'stop']);
+    await charger.close();
+  });
+
+  it('a stop of a charger that is off opens no window', async () => {
+    const { relay, charger } = rig();
+    await requestStop(charger);
+    expect(await requestStart(charger)).toEqual({ kind: 'applied' });
+    expect(relay.calls.map((c) => c.method)).toEqual(['stop', 'start']);
   });
 
   it('a start inside the window is held and the latest start wins; a stop inside it withdraws it', async () => {
