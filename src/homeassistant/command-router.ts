@@ -2,16 +2,20 @@
  * `<base>/<charger>/set/<key>` → validated command → the charger, one command at a time per charger.
  * Anything that does not happen (unknown charger, unsupported key, bad payload, the charger says no)
  * is reported as a rejection: logged, published on `bridge/event`, and the state re-published so
- * Home Assistant's control snaps back. A rejected payload never reaches the charger.
+ * Home Assistant's control snaps back. A rejected payload never reaches the charger. A command the
+ * switching rules hold for later is reported as deferred (with the time), the state is re-published
+ * at once so the switch shows what the charger really does, and a later failure is a rejection.
  */
 
 import type { Charger } from '../core/charger.js';
 import { ChargerCommandError } from '../core/charger.js';
 import type { Clock } from '../core/clock.js';
+import type { HeldResult, SwitchOutcome } from '../core/switching-rules.js';
 import type { Logger } from '../log.js';
 import type { PlanTarget } from './charge-plan-control.js';
 import { runCommand } from './command-runner.js';
 import { type CommandContext, parseCommand } from './commands.js';
+import { formatLocalIso } from './local-time.js';
 import type { NextSession } from './next-session.js';
 import { printable } from './payload.js';
 import type { Topics } from './topics.js';
@@ -41,6 +45,15 @@ export interface CommandRejection {
   error: string;
 }
 
+export interface CommandDeferral {
+  charger: string;
+  key: string;
+  payload: string;
+  /** Epoch ms when the latest command of its kind is carried out. */
+  until: number;
+  reason: string;
+}
+
 export interface CommandRouterOptions {
   topics: Topics;
   baseTopic: string;
@@ -49,6 +62,8 @@ export interface CommandRouterOptions {
   logger: Logger;
   /** Publish a rejection on `bridge/event`. */
   rejected: (rejection: CommandRejection) => Promise<void>;
+  /** Publish a deferral on `bridge/event`; absent: only logged. */
+  deferred?: (deferral: CommandDeferral) => Promise<void>;
   /** Commands waiting per charger beyond this are refused as busy (default 8). */
   maxQueuedPerCharger?: number;
 }
@@ -134,8 +149,20 @@ export class CommandRouter {
     }
     const run = async (): Promise<void> => {
       try {
-        await runCommand(target.charger, command, target.next, this.o.clock.now(), target.plan ?? null);
-        this.log.info({ charger: chargerId, key, payload: printable(payload) }, 'command applied');
+        const outcome = await runCommand(
+          target.charger,
+          command,
+          target.next,
+          this.o.clock.now(),
+          target.plan ?? null,
+        );
+        if (outcome?.kind === 'deferred') {
+          await this.defer(target, chargerId, key, payload, outcome);
+          return;
+        }
+        const what =
+          outcome?.kind === 'withdrawn' ? 'command applied (withdrew a held start)' : 'command applied';
+        this.log.info({ charger: chargerId, key, payload: printable(payload) }, what);
         target.applied();
       } catch (err) {
         const reason = err instanceof ChargerCommandError ? err.message : `command failed: ${errorText(err)}`;
@@ -151,6 +178,53 @@ export class CommandRouter {
     });
     this.queues.set(chargerId, queue);
     return queue.tail;
+  }
+
+  private async defer(
+    target: CommandTarget,
+    charger: string,
+    key: string,
+    payload: Buffer,
+    outcome: Extract<SwitchOutcome, { kind: 'deferred' }>,
+  ): Promise<void> {
+    const deferral: CommandDeferral = {
+      charger,
+      key,
+      payload: printable(payload),
+      until: outcome.until,
+      reason: outcome.reason,
+    };
+    this.log.info({ ...deferral, until: new Date(outcome.until).toISOString() }, 'command deferred');
+    // The charger has not switched: Home Assistant's control must show what it really does.
+    target.snapBack();
+    // Follow it in the background: the queue must not wait for the window to open.
+    void outcome.settled.then((result) => this.afterHold(target, deferral, payload, result));
+    await this.o
+      .deferred?.(deferral)
+      .catch((err: unknown) =>
+        this.log.warn({ err: errorText(err) }, 'could not publish the command deferral'),
+      );
+  }
+
+  private async afterHold(
+    target: CommandTarget,
+    deferral: CommandDeferral,
+    payload: Buffer,
+    result: HeldResult,
+  ): Promise<void> {
+    if (result.kind === 'applied' || result.kind === 'unneeded') {
+      target.applied();
+      return;
+    }
+    if (result.kind !== 'failed') return; // replaced or withdrawn: a newer command speaks for it
+    const at = formatLocalIso(deferral.until);
+    await this.reject(
+      target,
+      deferral.charger,
+      deferral.key,
+      payload,
+      `${deferral.key}: deferred until ${at}, then: ${result.error}`,
+    );
   }
 
   private async reject(

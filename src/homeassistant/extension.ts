@@ -17,6 +17,7 @@ import { DiscoveryPublisher } from './discovery-publisher.js';
 import { DiscoveryRegistry } from './discovery-registry.js';
 import type { EntityOptions } from './entity-types.js';
 import { eventToJson } from './events.js';
+import { formatLocalIso } from './local-time.js';
 import type { SessionHooks } from './next-session.js';
 import type { ChargerStateExtras } from './state.js';
 import { BRIDGE_DEVICE_ID, createTopics, type Topics } from './topics.js';
@@ -128,6 +129,13 @@ export class HomeAssistantExtension {
           key: r.key,
           payload: r.payload,
           error: r.error,
+        }),
+      deferred: (d) =>
+        options.bridgeApi.publishEvent('command_deferred', d.charger, {
+          key: d.key,
+          payload: d.payload,
+          until: formatLocalIso(d.until),
+          reason: d.reason,
         }),
     });
     this.registry = new DiscoveryRegistry({

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { Charger } from '../core/charger.js';
 import { type Clock, systemClock } from '../core/clock.js';
+import { requestCurrent } from '../core/switching-guard.js';
 import { formatZonedIso, parseLocalDateTime } from '../core/zoned-time.js';
 import type { BridgeApi } from '../mqtt/bridge-api.js';
 import { sessionsToCsv, sessionsToJson } from './export.js';
@@ -197,15 +198,19 @@ export function registerSessionRequests(api: Pick<BridgeApi, 'register'>, deps: 
       maxCurrentA: charger.getCurrentCeilingA(),
     });
     let applied = false;
+    let deferredUntil: number | null = null;
     if (payload.apply && plan.currentA !== null) {
-      await charger.setMaxCurrent(plan.currentA);
-      applied = true;
+      // The switching rules may merge it with a change made just before: then it is sent a bit later.
+      const outcome = await requestCurrent(charger, plan.currentA);
+      applied = outcome.kind === 'applied';
+      if (outcome.kind === 'deferred') deferredUntil = outcome.until;
     }
     return {
       charger: charger.id,
       deadline: formatZonedIso(deadlineMs, timeZone),
       ...chargePlanToJson(plan, timeZone),
       applied,
+      ...(deferredUntil === null ? {} : { deferred_until: formatZonedIso(deferredUntil, timeZone) }),
     };
   });
 }

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { type Charger, ChargerCommandError } from '../../core/charger.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
+import { requestStart, switchingGuardOf } from '../../core/switching-guard.js';
 import type { Logger } from '../../log.js';
 import type { DurableJsonFile } from '../../sessions/durable-adapter.js';
 import type { RequestOf, ResponseOf } from '../types.js';
@@ -246,6 +247,9 @@ export class CurrentControl {
     }
     if (setpoint.kind === 'pause') {
       const running = state.charging || state.status === 'suspended';
+      // A resume still held by the switching rules must not start the charge after all.
+      const guard = switchingGuardOf(charger);
+      if (guard?.pending().start) await guard.stop();
       if (tracker.open && running && !tracker.paused) {
         this.log.info('charging profile below 6 A: pausing the charge');
         tracker.setPaused(true);
@@ -272,8 +276,21 @@ export class CurrentControl {
     if (tracker.open && tracker.paused && !tracker.deauthorized) {
       this.log.info('charging allowed again: resuming the charge');
       try {
-        await charger.startCharging(target !== null ? { currentA: target } : {});
-        tracker.setPaused(false);
+        const outcome = await requestStart(charger, target !== null ? { currentA: target } : {});
+        if (outcome.kind === 'deferred') {
+          // Still paused until the charger really starts (SuspendedEVSE is what it does meanwhile).
+          this.log.info(
+            { until: new Date(outcome.until).toISOString() },
+            'resume held: contactor protection',
+          );
+          void outcome.settled.then((result) => {
+            if (result.kind !== 'applied' && result.kind !== 'unneeded') return;
+            tracker.setPaused(false);
+            this.o.onChange();
+          });
+        } else {
+          tracker.setPaused(false);
+        }
       } catch (err) {
         if (!(err instanceof ChargerCommandError)) throw err;
         this.log.warn({ err: err.message }, 'could not resume the charge');

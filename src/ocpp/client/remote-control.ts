@@ -5,6 +5,7 @@
  */
 import { type Charger, ChargerCommandError } from '../../core/charger.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
+import { requestStart } from '../../core/switching-guard.js';
 import type { Logger } from '../../log.js';
 import type { ChargingProfile, IdTagInfo, RequestOf, ResponseOf, StopReason } from '../types.js';
 import type { ConfigurationKeys } from './config-keys.js';
@@ -168,7 +169,21 @@ export class RemoteControl {
   private async startCharging(idTag: string): Promise<void> {
     const currentA = this.o.current.startCurrentA();
     try {
-      await this.o.charger.startCharging(typeof currentA === 'number' ? { idTag, currentA } : { idTag });
+      const outcome = await requestStart(
+        this.o.charger,
+        typeof currentA === 'number' ? { idTag, currentA } : { idTag },
+      );
+      if (outcome.kind !== 'deferred') return;
+      // Held by the switching rules: the transaction begins when the charger starts, or not at all.
+      this.log.info(
+        { until: new Date(outcome.until).toISOString() },
+        'remote start held: contactor protection',
+      );
+      void outcome.settled.then((result) => {
+        if (result.kind !== 'failed' && result.kind !== 'cancelled') return;
+        this.log.warn({ result }, 'the held remote start did not happen');
+        this.abandonStart();
+      });
     } catch (err) {
       this.log.warn(
         { err: err instanceof Error ? err.message : String(err) },
