@@ -57,6 +57,8 @@ export interface EmbeddedBroker {
 const DEFAULT_MAX_MESSAGE_BYTES = 1_048_576;
 const DEFAULT_MAX_TOTAL_BYTES = 67_108_864;
 const SYS_PREFIX = '$SYS';
+/** Topic aliases a client may set up on its publishes; 0 would refuse every alias. */
+const TOPIC_ALIAS_MAXIMUM = 10;
 
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { logger } = options;
@@ -88,9 +90,14 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
 
   const broker = await Aedes.createBroker({
     authenticate: accountChecker(accounts, allowAnonymous),
+    // Clients may use topic aliases for their publishes (MQTT 5); a small table per client.
+    topicAliasMaximum: TOPIC_ALIAS_MAXIMUM,
     authorizePublish: (client, packet, callback) => {
       // Replacing aedes' default hook: keep its one rule, clients may not publish to $SYS.
       if (packet.topic.startsWith(SYS_PREFIX)) return callback(new Error(`${SYS_PREFIX} topic is reserved`));
+      // Wills pass here too. aedes 2.0.0-beta.1 forwards a will with its Will Delay Interval, a
+      // property MQTT 5 forbids in PUBLISH: paho (Home Assistant's client) drops its connection on it.
+      dropWillOnlyProperties(packet);
       if (!packet.retain) return callback(null);
       const size = payloadBytes(packet.payload);
       const refusal = bounds.check(packet.topic, size);
@@ -246,4 +253,10 @@ function listen(server: Server, host: string, port: number): Promise<void> {
 
 function closeBroker(broker: Aedes): Promise<void> {
   return new Promise((resolve) => broker.close(() => resolve()));
+}
+
+/** Properties that belong to a CONNECT's will and must not travel in the PUBLISH made from it. */
+function dropWillOnlyProperties(packet: { properties?: Record<string, unknown> }): void {
+  if (packet.properties && 'willDelayInterval' in packet.properties)
+    delete packet.properties.willDelayInterval;
 }

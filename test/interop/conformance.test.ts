@@ -43,6 +43,9 @@ const EXPECTED_TO_PASS: Record<string, readonly Protocol[]> = {
   will_not_on_clean_disconnect: BOTH,
   will_on_disconnect_with_will: V5,
   will_delay_cancelled_by_reconnect: V5,
+  will_delay_interval: V5,
+  will_at_session_end: V5,
+  topic_alias_from_client: V5,
   session_offline_queue: BOTH,
   clean_start_discards_session: BOTH,
   session_expiry: V5,
@@ -78,17 +81,6 @@ interface KnownDifference {
 
 /** What aedes 2.0.0-beta.1, as startEmbeddedBroker sets it up, fails, and why. */
 const KNOWN_DIFFERENCES: Record<string, KnownDifference> = {
-  will_delay_interval: {
-    protocols: V5,
-    reason:
-      'aedes forwards the will with its Will Delay Interval property inside the PUBLISH, which MQTT 5 ' +
-      'does not allow there; paho (Home Assistant) raises on that packet and its network loop dies',
-  },
-  will_at_session_end: {
-    protocols: V5,
-    reason:
-      'the same Will Delay Interval property in the will PUBLISH (aedes does publish it at session end)',
-  },
   redelivery_dup_flag: {
     protocols: BOTH,
     reason: 'aedes resends unacknowledged QoS 1/2 messages after a reconnect with DUP = 0 ([MQTT-3.3.1-1])',
@@ -109,10 +101,6 @@ const KNOWN_DIFFERENCES: Record<string, KnownDifference> = {
     protocols: V5,
     reason:
       'one copy for overlapping subscriptions carries only one of the matching subscription identifiers',
-  },
-  topic_alias_from_client: {
-    protocols: V5,
-    reason: 'not offered: aedes defaults topicAliasMaximum to 0 and startEmbeddedBroker does not set it',
   },
   shared_subscriptions: {
     protocols: V5,
