@@ -11,6 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { findPortHolder, listenError } from '../../src/core/port-in-use.js';
 import { silentLogger } from '../../src/log.js';
 import { startEmbeddedBroker } from '../../src/mqtt/embedded-broker.js';
+import type { RpcServer } from '../../src/ocpp/rpc.js';
+import { listenForStations } from '../../src/ocpp/server/listener.js';
 
 const onLinux = process.platform === 'linux';
 const cleanups: (() => Promise<void>)[] = [];
@@ -43,6 +45,26 @@ describe.skipIf(!onLinux)('port in use', () => {
       ),
     );
     expect(error?.code).toBe('EADDRINUSE');
+  });
+
+  it('the OCPP central system names its key and the holder too', async () => {
+    const port = await holdPort('127.0.0.1');
+    // The listener never gets as far as a websocket upgrade, so it needs no real RPC server.
+    const error = await listenForStations({
+      rpc: {} as RpcServer,
+      host: '127.0.0.1',
+      port,
+      tls: null,
+      log: silentLogger(),
+    }).then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    expect(error?.message).toMatch(
+      new RegExp(
+        `^ocpp_server: cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use by node[^;]* \\(pid ${process.pid}\\); change ocpp_server\\.port, or stop that program$`,
+      ),
+    );
   });
 
   it('finds a holder listening on IPv6 too, and returns undefined for a port nobody listens on', async () => {

@@ -10,6 +10,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
+import { listenError } from '../../core/port-in-use.js';
 import type { Logger } from '../../log.js';
 import type { RpcServer } from '../rpc.js';
 
@@ -38,9 +39,19 @@ export async function listenForStations(options: ListenOptions): Promise<Server>
   });
   server.on('tlsClientError', (err: Error) => log.debug({ err: err.message }, 'TLS handshake failed'));
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (err: NodeJS.ErrnoException) => {
+      // Name the key to change and, when it can be found, the program holding the port.
+      void listenError(err, {
+        what: 'ocpp_server',
+        host: options.host,
+        port: options.port,
+        portKey: 'ocpp_server.port',
+        hostKey: 'ocpp_server.host',
+      }).then(reject);
+    };
+    server.once('error', onError);
     server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolve();
     });
   });
