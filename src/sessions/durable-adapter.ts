@@ -88,7 +88,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
     this.tempPath = `${options.path}.tmp`;
     this.fs = { ...nodeFs, ...options.fs } as DurableFs;
     this.clock = options.clock ?? systemClock;
-    this.log = (options.logger ?? silentLogger()).child({ file: basename(options.path) });
+    this.log = (options.logger ?? silentLogger()).child({ store: basename(options.path) });
   }
 
   async read(): Promise<T | null> {
