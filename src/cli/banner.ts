@@ -165,7 +165,7 @@ export function startBanner(input: StartBannerInput): string {
     lines.push(
       '',
       '  Watch it:',
-      `    mosquitto_sub -h localhost -p ${port}${login} -t '${input.demo.baseTopic}/#' -t 'homeassistant/#' -v`,
+      `    mosquitto_sub -V mqttv5 -h localhost -p ${port}${login} -t '${input.demo.baseTopic}/#' -t 'homeassistant/#' -v`,
       '',
       '  Use your real charger:',
       '    1. find it:   npx chargebridge scan        (close the EVSE Master phone app first)',

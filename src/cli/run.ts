@@ -187,11 +187,17 @@ function printStartBanner(daemon: RunningDaemon, loaded: LoadedConfig, log: Logg
             broker: connection.addresses,
             port: connection.port,
             username: connection.username,
-            password: 'run `chargebridge mqtt-login` to show it',
+            passwordShownBy: 'chargebridge mqtt-login',
             protocol: 5,
           }
         : { broker: connection.url };
-    log.info({ homeAssistant, demo: loaded.isDemo }, 'point Home Assistant at this MQTT broker');
+    log.info({ homeAssistant }, 'point Home Assistant at this MQTT broker');
+    if (loaded.isDemo) {
+      log.warn(
+        { config: loaded.path, charger: DEMO_CHARGER_ID },
+        'DEMO mode: no configuration file was found, so a SIMULATED BS20 runs on the embedded broker',
+      );
+    }
     return;
   }
   const banner = startBanner({

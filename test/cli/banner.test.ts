@@ -81,7 +81,7 @@ describe('start banner', () => {
     expect(onTerminal).toContain('DEMO mode');
     expect(onTerminal).toContain('SIMULATED BS20 charger ("demo_bs20")');
     expect(onTerminal).toContain(
-      `mosquitto_sub -h localhost -p 1883 -u homeassistant -P ${PASSWORD} -t 'chargebridge/#'`,
+      `mosquitto_sub -V mqttv5 -h localhost -p 1883 -u homeassistant -P ${PASSWORD} -t 'chargebridge/#'`,
     );
     expect(onTerminal).toContain('npx chargebridge scan');
     expect(onTerminal).toContain('copy config/chargebridge.example.yaml to /home/me/data/configuration.yaml');
