@@ -123,7 +123,7 @@ export class SwitchingGuard {
       const state = this.inner.getState();
       if (withdrawn && state.link === 'online' && !state.charging && !STOPPABLE.has(state.status)) {
         // The latest intent is "off" and the charger is off: no frame, no contactor operation.
-        this.log.info('stop: withdrew the held start; the charger stays off');
+        this.log.debug('stop: withdrew the held start; the charger stays off');
         return { kind: 'withdrawn', reason: 'the held start was withdrawn; the charger was already off' };
       }
       // Never held back: a stop is the safe direction (see switching-rules.ts).
