@@ -25,10 +25,10 @@ export interface SwitchingRules {
 /**
  * 60 s off: long enough that an automation flapping on a threshold gives the contactor a rest and
  * the car time to settle its own relays, short enough that a user who turns charging back on waits
- * a minute at most. 60 s on: a cycle (start to next start) takes at least two minutes, 30 an hour at
- * worst instead of the hundreds a loop can send. evcc long held its loadpoints to a comparable
- * `guardduration` ("switch charger contactor not more often than this") of 5 to 10 minutes for
- * automatic solar switching; chargebridge also serves explicit user commands, hence shorter.
+ * one minute (two right after a short session). 60 s on: a cycle (start to next start) takes at
+ * least two minutes, 30 an hour at worst instead of the hundreds a loop can send. evcc used to hold
+ * its loadpoints to a `guardduration` ("switch charger contactor not more often than this") of
+ * 10 minutes by default; chargebridge also serves explicit user commands, hence shorter.
  * 2 s for the current: one frame per slider drag or per solar-controller burst; the BS20 needs a
  * Bluetooth round trip per change and OCPP stations a SetChargingProfile each.
  */
