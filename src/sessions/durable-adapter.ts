@@ -163,6 +163,12 @@ export class DurableJsonFile<T> implements Adapter<T> {
       syncFs.renameSync(this.tempPath, this.path);
       syncDirectorySync(dirname(this.path));
     } catch (err) {
+      // A full disk leaves a 0-byte or partial temp file; it holds nothing worth keeping.
+      try {
+        syncFs.rmSync(this.tempPath, { force: true });
+      } catch {
+        // No folder to hold it (the error below says why).
+      }
       throw new StoreFileError(
         `cannot write ${this.path}: ${describeFsError(err)}; the data stays in memory and is written again at the next change`,
         (err as NodeJS.ErrnoException).code,
@@ -217,6 +223,8 @@ export class DurableJsonFile<T> implements Adapter<T> {
       await fs.rename(this.tempPath, this.path);
       await syncDirectory(fs, dirname(this.path));
     } catch (err) {
+      // A full disk leaves a 0-byte or partial temp file; it holds nothing worth keeping.
+      await fs.unlink(this.tempPath).catch(() => undefined);
       const code = (err as NodeJS.ErrnoException).code;
       throw new StoreFileError(
         `cannot write ${this.path}: ${describeFsError(err)}; the data stays in memory and is written again at the next change`,

@@ -227,6 +227,56 @@ describe('DurableJsonFile with lowdb', () => {
     await expect(file.write({ version: 1, items: [] })).rejects.toThrow(/permission denied \(EACCES\)/);
   });
 
+  it('leaves no temp file behind when the disk is full', async () => {
+    const full = () => Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    const { file } = adapter({
+      fs: {
+        // The temp file is created, then its content does not fit: as on a full disk.
+        open: async (p, flags, mode) => {
+          const handle = await fsp.open(p, flags, mode);
+          if (flags !== 'w') return handle;
+          return Object.assign(Object.create(handle) as typeof handle, {
+            writeFile: async () => {
+              throw full();
+            },
+            close: () => handle.close(),
+          });
+        },
+      },
+    });
+    await file.write({ version: 1, items: ['on disk'] }).catch(() => undefined);
+    expect(readdirSync(dir)).toEqual([]);
+    const { file: again } = adapter();
+    await again.write({ version: 1, items: ['on disk'] });
+    const { file: failing } = adapter({
+      fs: {
+        open: async (p, flags, mode) => {
+          const handle = await fsp.open(p, flags, mode);
+          if (flags !== 'w') return handle;
+          return Object.assign(Object.create(handle) as typeof handle, {
+            sync: async () => {
+              throw full();
+            },
+            close: () => handle.close(),
+          });
+        },
+      },
+    });
+    await expect(failing.write({ version: 1, items: ['lost'] })).rejects.toThrow(/disk is full/);
+    expect(readdirSync(dir)).toEqual(['store.json']);
+    expect(readJson(path)).toEqual({ version: 1, items: ['on disk'] });
+  });
+
+  it('writeSync leaves no temp file behind when it fails', () => {
+    const { file } = adapter();
+    mkdirSync(`${path}.bak.tmp`);
+    writeFileSync(path, '{"version":1,"items":[]}');
+    // The backup's staging name is taken by a folder, so the write fails after the temp file exists.
+    writeFileSync(join(`${path}.bak.tmp`, 'x'), 'x');
+    expect(() => file.writeSync({ version: 1, items: ['new'] })).toThrow(StoreFileError);
+    expect(readdirSync(dir).sort()).toEqual(['store.json', 'store.json.bak.tmp']);
+  });
+
   it('runs writes one at a time and lets the newest waiting one win', async () => {
     const order: string[] = [];
     const { file } = adapter({
