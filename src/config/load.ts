@@ -157,6 +157,11 @@ function finish(built: LoadedConfig & { issues: ConfigIssue[] }, file: string | 
   return loaded;
 }
 
+export const EMPTY_FILE_MESSAGE =
+  'the file is empty (only blanks, comments or null), so chargebridge did not start: an empty or truncated ' +
+  'file would leave no chargers. Restore it from a backup, or write at least one key (see ' +
+  'config/chargebridge.example.yaml); `chargers: []` if you really want none';
+
 /** Validates a config file's text as if it were read from `path` (secrets.yaml and *_file beside it). */
 export function parseConfigText(
   text: string,
@@ -164,7 +169,12 @@ export function parseConfigText(
 ): LoadedConfig {
   const source = parseYamlSource(text);
   if (source.issues.length > 0) throw new ConfigError(source.issues, options.path);
-  const value = source.value ?? {};
+  // A file emptied by accident (0 bytes, `~`, a write cut short by a full disk) must not start a
+  // daemon with no chargers: Home Assistant would lose them all.
+  if (source.value === null || source.value === undefined) {
+    throw new ConfigError([{ path: '', message: EMPTY_FILE_MESSAGE }], options.path);
+  }
+  const value = source.value;
   if (!isPlainObject(value)) {
     const got = Array.isArray(value) ? 'a list' : `${JSON.stringify(value)}`;
     throw new ConfigError(

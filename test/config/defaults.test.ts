@@ -1,11 +1,28 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/errors.js';
 import { loadConfig } from '../../src/config/load.js';
-import { load, tempDir } from './helpers.js';
+import { load, loadError, tempDir } from './helpers.js';
 
 describe('defaults', () => {
-  it('an empty file gives the documented defaults', () => {
-    const { config, isDemo } = load('');
+  it.each([
+    ['0 bytes', ''],
+    ['blanks', '  \n\n\t\n'],
+    ['comments only', '# chargebridge\n# chargers:\n'],
+    ['a lone ~', '~\n'],
+    ['null', 'null'],
+    ['an empty document', '---\n...\n'],
+  ])('an empty file (%s) is refused, naming the file and what to do', (_name, text) => {
+    const error = loadError(text);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.file).toMatch(/configuration\.yaml$/);
+    expect(error.message).toContain(`Invalid configuration in ${error.file}`);
+    expect(error.message).toMatch(/file is empty.*did not start/);
+    expect(error.message).toMatch(/chargers: \[\]/);
+  });
+
+  it('a file with one key gives the documented defaults for everything else', () => {
+    const { config, isDemo } = load('chargers:\n');
     expect(isDemo).toBe(false);
     expect(config.logLevel).toBe('info');
     expect(config.logFormat).toBe('auto');
@@ -39,7 +56,7 @@ describe('defaults', () => {
 
   it('data_dir defaults to the config file folder; relative values are taken from there', () => {
     const dir = tempDir({
-      'conf/configuration.yaml': '',
+      'conf/configuration.yaml': 'chargers: []\n',
       'conf2/configuration.yaml': 'data_dir: ../state\n',
     });
     const opts = { env: {}, cwd: '/', systemTimezone: 'UTC' };
@@ -66,7 +83,7 @@ describe('defaults', () => {
   });
 
   it('the system time zone is used when none is set', () => {
-    const dir = tempDir({ 'configuration.yaml': '' });
+    const dir = tempDir({ 'configuration.yaml': 'chargers: []\n' });
     const loaded = loadConfig({ args: ['--config', join(dir, 'configuration.yaml')], env: {} });
     expect(loaded.config.timezone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
   });

@@ -131,7 +131,7 @@ chargers:${BLE_CHARGER}    phases: 2
 
 describe('mqtt.protocol_version', () => {
   it('defaults to auto and takes 5 written as a number or text, and 3.1.1', () => {
-    expect(load('').config.mqtt.protocolVersion).toBe('auto');
+    expect(load('chargers:\n').config.mqtt.protocolVersion).toBe('auto');
     const external = 'mqtt:\n  url: mqtt://192.168.1.10:1883\n  protocol_version: ';
     expect(load(`${external}5\n`).config.mqtt.protocolVersion).toBe('5');
     expect(load(`${external}"5"\n`).config.mqtt.protocolVersion).toBe('5');
