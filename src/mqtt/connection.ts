@@ -8,8 +8,11 @@
  * the broker refuses protocol 5 in its CONNACK.
  */
 import { connect, type IClientOptions, type MqttClient, ReasonCodes } from 'mqtt';
+import { type Clock, systemClock } from '../core/clock.js';
 import { TypedEmitter } from '../core/emitter.js';
+import { LogThrottle } from '../core/log-throttle.js';
 import type { Logger } from '../log.js';
+import { type HeldPublish, OfflinePublishes } from './offline-publishes.js';
 import { PendingPublishes } from './pending-publishes.js';
 
 export type QoS = 0 | 1 | 2;
@@ -34,8 +37,13 @@ export interface MqttConnectionOptions {
   /** Default 'auto'. */
   protocolVersion?: MqttProtocolSetting;
   connectTimeoutMs?: number;
-  /** Publishes waiting for the broker beyond this are rejected instead of growing memory. */
+  /**
+   * Bound on publishes waiting for the broker. While offline, retained publishes coalesce per topic
+   * (never dropped) and only non-retained ones (events) count: beyond it the oldest is dropped.
+   */
   maxQueuedPublishes?: number;
+  /** For the throttle of the "dropped events" warning; default the system clock. */
+  clock?: Clock;
   /** How long close() waits for in-flight publishes (the caller's `offline`) before cutting the socket. */
   closeTimeoutMs?: number;
   logger: Logger;
@@ -104,6 +112,8 @@ export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
   private connectionGeneration = 0;
   private readonly topics = new Set<string>();
   private readonly pending: PendingPublishes;
+  private readonly offline: OfflinePublishes;
+  private readonly dropWarnings: LogThrottle;
   private readonly stats = { published: 0, received: 0, reconnects: 0, publishFailures: 0 };
   private failureStreak = 0;
   private firstConnect: { resolve(): void; reject(err: Error): void } | undefined;
@@ -112,8 +122,19 @@ export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
   constructor(options: MqttConnectionOptions) {
     super();
     this.options = options;
-    this.pending = new PendingPublishes(options.maxQueuedPublishes ?? 1000);
+    const limit = options.maxQueuedPublishes ?? 1000;
+    this.pending = new PendingPublishes(limit);
     this.log = options.logger.child({ component: 'mqtt', broker: redactUrl(options.url) });
+    this.dropWarnings = new LogThrottle(options.clock ?? systemClock);
+    this.offline = new OfflinePublishes(limit, (topic) => {
+      const dropped = this.dropWarnings.take('dropped');
+      if (dropped !== null) {
+        this.log.warn(
+          { dropped, limit, lastTopic: topic },
+          'MQTT broker unreachable: publish queue full, dropping the oldest events (states are kept per topic)',
+        );
+      }
+    });
     this.level = options.protocolVersion === '3.1.1' ? 4 : 5;
   }
 
@@ -144,7 +165,7 @@ export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
   }
 
   counters(): MqttConnectionCounters {
-    return { ...this.stats, queued: this.pending.size };
+    return { ...this.stats, queued: this.pending.size + this.offline.size };
   }
 
   /**
@@ -210,7 +231,8 @@ export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
 
   /**
    * Publish; settles when the message is handed to the broker (QoS 0) or acknowledged (QoS 1/2).
-   * While offline the message waits in a bounded queue and goes out after the reconnect.
+   * While offline the message waits (see OfflinePublishes: retained ones coalesce per topic and
+   * resolve when superseded, events are bounded) and goes out after the reconnect.
    */
   publish(
     topic: string,
@@ -220,11 +242,9 @@ export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
     const client = this.client;
     if (this.closing) return Promise.reject(new Error(`MQTT connection is closed; not publishing ${topic}`));
     if (!client) return Promise.reject(new Error(`MQTT connection not started; not publishing ${topic}`));
-    const sent = this.pending.track(topic, (done) =>
-      client.publish(topic, payload, { qos: options.qos ?? 0, retain: options.retain ?? false }, (err) =>
-        done(err),
-      ),
-    );
+    const message: HeldPublish = { topic, payload, qos: options.qos ?? 0, retain: options.retain ?? false };
+    // Not handed to mqtt.js while offline: its own queue would keep every stale state.
+    const sent = this.isConnected ? this.send(client, message) : this.offline.hold(message);
     return sent.then(
       () => {
         this.stats.published++;
@@ -233,6 +253,14 @@ export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
         this.stats.publishFailures++;
         throw err;
       },
+    );
+  }
+
+  private send(client: MqttClient, m: HeldPublish, unbounded = false): Promise<void> {
+    return this.pending.track(
+      m.topic,
+      (done) => client.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain }, (err) => done(err)),
+      unbounded,
     );
   }
 
@@ -282,7 +310,9 @@ export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
       // Swallow late socket errors after we stopped caring.
       client.on('error', () => {});
     }
-    this.pending.failAll(new Error('MQTT connection closed before the message was sent'));
+    const closedErr = new Error('MQTT connection closed before the message was sent');
+    this.offline.failAll(closedErr);
+    this.pending.failAll(closedErr);
     this.log.info(this.counters(), 'MQTT connection closed');
   }
 
@@ -298,6 +328,13 @@ export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
     this.error = undefined;
     this.failureStreak = 0;
     this.log.info({ reconnect }, reconnect ? 'reconnected to MQTT broker' : 'connected to MQTT broker');
+    if (this.offline.size > 0) {
+      this.log.info(
+        { held: this.offline.size, superseded: this.offline.superseded },
+        'sending what was published while offline',
+      );
+      this.offline.flush((m) => this.send(client, m, true));
+    }
     const topics = [...this.topics];
     const resubscribed = topics.length > 0 ? this.sendSubscribe(client, topics) : Promise.resolve();
     resubscribed

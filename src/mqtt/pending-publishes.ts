@@ -25,10 +25,13 @@ export class PendingPublishes {
 
   /**
    * Track one publish: `send` gets a callback to call when mqtt.js reports the outcome. Rejects at
-   * once with PublishQueueFullError when `limit` publishes are already waiting.
+   * once with PublishQueueFullError when `limit` publishes are already waiting, unless `unbounded`
+   * (what was held while offline is bounded there already and must not be dropped on the way out).
    */
-  track(topic: string, send: (done: (err?: Error) => void) => void): Promise<void> {
-    if (this.entries.size >= this.limit) return Promise.reject(new PublishQueueFullError(this.limit, topic));
+  track(topic: string, send: (done: (err?: Error) => void) => void, unbounded = false): Promise<void> {
+    if (!unbounded && this.entries.size >= this.limit) {
+      return Promise.reject(new PublishQueueFullError(this.limit, topic));
+    }
     return new Promise<void>((resolve, reject) => {
       let markSettled = () => {};
       const settled = new Promise<void>((r) => {

@@ -165,7 +165,7 @@ describeEach(brokers)('MqttConnection against $name', (kind) => {
     expect(await retained.publish('cb/garage', 'B')).toBe(true);
   });
 
-  it('queues publishes while offline up to the limit and rejects what is left on close', async () => {
+  it('holds events while offline up to the limit, dropping the oldest, and rejects what is left on close', async () => {
     const broker = await startBroker();
     const connection = makeConnection(broker, { maxQueuedPublishes: 2, reconnectPeriodMs: 60_000 });
     await connection.connect();
@@ -174,12 +174,44 @@ describeEach(brokers)('MqttConnection against $name', (kind) => {
     await disconnected;
     const first = connection.publish('cb/a', '1', { qos: 1 });
     const second = connection.publish('cb/b', '2');
-    await expect(connection.publish('cb/c', '3')).rejects.toThrow(/queue full \(2 messages/);
-    expect(connection.counters().queued).toBe(2);
+    const third = connection.publish('cb/c', '3');
+    await expect(first).rejects.toThrow(/queue full \(2 messages.*dropped cb\/a/);
+    // Retained publishes do not count against the bound: one per topic is always kept.
+    const state = connection.publish('cb/s', 'x', { retain: true });
+    expect(connection.counters().queued).toBe(3);
     await connection.close();
-    await expect(first).rejects.toThrow(/closed before the message was sent/);
     await expect(second).rejects.toThrow(/closed before the message was sent/);
-    expect(connection.counters()).toMatchObject({ queued: 0, publishFailures: 3 });
+    await expect(third).rejects.toThrow(/closed before the message was sent/);
+    await expect(state).rejects.toThrow(/closed before the message was sent/);
+    expect(connection.counters()).toMatchObject({ queued: 0, publishFailures: 4 });
+  });
+
+  it('keeps the latest retained state of every topic through a flood while the broker is down', async () => {
+    const broker = await startBroker();
+    const connection = makeConnection(broker, { maxQueuedPublishes: 1000 });
+    await connection.connect();
+    const disconnected = nextEvent(connection, 'disconnected');
+    const reconnected = nextEvent(connection, 'connected');
+    const restarting = broker.restart();
+    await disconnected;
+    // 6000 state updates to 300 topics, far beyond the 1000 bound, plus a few events.
+    const topics = 300;
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < 6000; i++) {
+      sends.push(connection.publish(`cb/flood/${i % topics}`, `v${i}`, { retain: true, qos: 1 }));
+    }
+    const event = connection.publish('cb/bridge/event', '{"type":"flood"}');
+    expect(connection.counters().queued).toBe(topics + 1);
+    await restarting;
+    await reconnected;
+    // Superseded publishes resolve too: nothing fails.
+    await Promise.all([...sends, event]);
+    expect(connection.counters().publishFailures).toBe(0);
+
+    const late = await probe(broker, 'cb/flood/#');
+    for (let t = 0; t < topics; t++) {
+      expect((await late.waitFor(`cb/flood/${t}`)).text).toBe(`v${5700 + t}`);
+    }
   });
 
   it('delivers what was queued offline once the broker is back', async () => {
