@@ -14,6 +14,7 @@ import { Low } from 'lowdb';
 import { type Clock, systemClock } from '../core/clock.js';
 import { type Logger, silentLogger } from '../log.js';
 import { DurableJsonFile, type FileProblem, StoreFileError } from './durable-adapter.js';
+import { type JournalEntry, journalPathFor, MonthJournal, replayJournal } from './month-journal.js';
 import {
   OPEN_SESSIONS_FORMAT,
   type OpenSessionsFile,
@@ -36,7 +37,8 @@ export const OPEN_SESSIONS_FILE = 'open.json';
 export const NOTE_MAX_LENGTH = 500;
 export const NOTES_PER_SESSION_MAX = 50;
 
-const SHARD_NAME = /^(\d{4}-\d{2})\.json(?:\.bak)?$/;
+// A month whose file and backup are both gone is still there when its journal is.
+const SHARD_NAME = /^(\d{4}-\d{2})\.(?:json(?:\.bak)?|journal)$/;
 
 /** `YYYY-MM.json`: the file of the closed sessions that started in that UTC month. */
 export function shardFileFor(startedAt: number): string {
@@ -60,6 +62,7 @@ export interface SessionStoreOptions {
 interface Shard {
   file: DurableJsonFile<SessionsFile>;
   db: Low<SessionsFile>;
+  journal: MonthJournal;
   dirty: boolean;
 }
 
@@ -129,7 +132,7 @@ export class SessionStore {
         version: STORE_VERSION,
         sessions: [],
       });
-      shard = { file, db, dirty: false };
+      shard = { file, db, journal: new MonthJournal(journalPathFor(file.path)), dirty: false };
       this.shards.set(name, shard);
     }
     return shard;
@@ -150,6 +153,7 @@ export class SessionStore {
     for (const month of months) {
       const shard = this.shard(`${month}.json`);
       await shard.db.read();
+      const replayed = await this.replayJournal(shard);
       for (const record of shard.db.data.sessions) {
         if (this.index.has(record.id)) {
           this.log.warn({ session: record.id }, 'duplicate session in the store; keeping the first');
@@ -158,7 +162,7 @@ export class SessionStore {
         this.index.add(record);
       }
       // Recovered from the backup (the bad file is kept aside): make the file whole again.
-      if (shard.file.problems.length > 0 && !this.readOnly) await this.persistShard(shard);
+      if ((shard.file.problems.length > 0 || replayed > 0) && !this.readOnly) await this.persistShard(shard);
     }
     await this.openDb.read();
     for (const record of this.openDb.data.sessions) {
@@ -167,6 +171,44 @@ export class SessionStore {
       this.open.set(record.id, record);
     }
     if (this.openFile.problems.length > 0 && !this.readOnly) await this.persistOpen();
+  }
+
+  /** Sessions and notes of the journal missing from the loaded month (torn file, or a stop between the writes). */
+  private async replayJournal(shard: Shard): Promise<number> {
+    let read: Awaited<ReturnType<MonthJournal['read']>>;
+    try {
+      read = await shard.journal.read();
+    } catch (err) {
+      this.log.warn(
+        { journal: shard.journal.path, err: (err as Error).message },
+        'cannot read the month journal',
+      );
+      return 0;
+    }
+    if (read.skipped > 0) {
+      this.log.warn({ journal: shard.journal.path, lines: read.skipped }, 'skipped unreadable journal lines');
+    }
+    const added = replayJournal(shard.db.data.sessions, read.entries);
+    if (added > 0) {
+      this.log.warn(
+        { journal: shard.journal.path, monthFile: shard.file.path, added },
+        'restored completed sessions and notes from the month journal that the month file lacked',
+      );
+    }
+    return added;
+  }
+
+  /** Appended before the month file is rewritten; a failure is logged, the month write then tells. */
+  private async journal(shard: Shard, entry: JournalEntry): Promise<void> {
+    if (this.readOnly) return;
+    try {
+      await shard.journal.append(entry);
+    } catch (err) {
+      this.log.warn(
+        { journal: shard.journal.path, err: (err as Error).message },
+        'cannot append to the month journal',
+      );
+    }
   }
 
   /** Corrupt or missing files found while loading. */
@@ -234,6 +276,7 @@ export class SessionStore {
     shard.db.data.sessions.push(copy);
     const wasOpen = this.open.delete(record.id);
     this.version++;
+    await this.journal(shard, { session: copy });
     const closed = await this.persistShard(shard);
     const open = wasOpen ? await this.persistOpen() : closed;
     return closed.saved ? open : closed;
@@ -253,9 +296,12 @@ export class SessionStore {
     const note = { at, text: clean };
     record.notes.push(note);
     this.version++;
-    const result = closed
-      ? await this.persistShard(this.shard(shardFileFor(closed.startedAt)))
-      : await this.persistOpen();
+    let result: SaveResult;
+    if (closed) {
+      const shard = this.shard(shardFileFor(closed.startedAt));
+      await this.journal(shard, { note: { id, note } });
+      result = await this.persistShard(shard);
+    } else result = await this.persistOpen();
     return { note, result };
   }
 
