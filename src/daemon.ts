@@ -9,6 +9,7 @@ import { chargebridgeVersion } from './cli/version.js';
 import { type LoadedConfig, redactConfig, snakifyKeys } from './config/index.js';
 import type { Charger } from './core/charger.js';
 import { type Clock, systemClock } from './core/clock.js';
+import { lockDataDir } from './core/data-dir-lock.js';
 import { createBs20Charger } from './evse-master/create.js';
 import type { SimulatedBs20 } from './evse-master/simulator/index.js';
 import { bridgeWill } from './homeassistant/bridge-publisher.js';
@@ -66,6 +67,9 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
 
   try {
     mkdirSync(config.dataDir, { recursive: true });
+    // Before the broker or any store opens: a second daemon on this folder must change nothing.
+    const lock = lockDataDir(config.dataDir, { logger: log });
+    stopSteps.push(['data dir lock', async () => lock.release()]);
 
     const { embeddedBroker, brokerLogin, url, username, password } = await startMqttBroker(
       deps.loaded,
