@@ -11,8 +11,9 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { CamelCasedDeep } from './casing.js';
+import { checkChargerIdsAcrossSections } from './charger-ids.js';
 import type { SchemaContext } from './context.js';
-import { oneOf, text, timeZone } from './fields.js';
+import { EVEN_WITH_ERRORS, oneOf, text, timeZone } from './fields.js';
 import { bleSection } from './sections/ble.js';
 import { chargersSection } from './sections/chargers.js';
 import { homeAssistantSection } from './sections/homeassistant.js';
@@ -28,27 +29,29 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] a
 export const LOG_FORMATS = ['auto', 'pretty', 'json', 'journal'] as const;
 
 export function createConfigSchema(ctx: SchemaContext) {
-  return z.strictObject(
-    {
-      // Default: the folder holding the config file (./data for the default ./data/configuration.yaml).
-      data_dir: text(4096, 'must be a folder path')
-        .transform((dir) => resolve(ctx.configDir, dir))
-        .prefault('.'),
-      log_level: oneOf(LOG_LEVELS).default('info'),
-      // auto: readable lines on a terminal, plain lines with priorities under systemd, JSON otherwise.
-      log_format: oneOf(LOG_FORMATS).default('auto'),
-      timezone: timeZone().prefault(ctx.systemTimezone),
-      mqtt: mqttSection(ctx),
-      homeassistant: homeAssistantSection,
-      ble: bleSection,
-      chargers: chargersSection,
-      users: usersSection,
-      tariff: tariffSection,
-      http: httpSection,
-      ocpp_server: ocppServerSection(ctx),
-    },
-    { error: 'must be a mapping of keys such as mqtt: and chargers:' },
-  );
+  return z
+    .strictObject(
+      {
+        // Default: the folder holding the config file (./data for the default ./data/configuration.yaml).
+        data_dir: text(4096, 'must be a folder path')
+          .transform((dir) => resolve(ctx.configDir, dir))
+          .prefault('.'),
+        log_level: oneOf(LOG_LEVELS).default('info'),
+        // auto: readable lines on a terminal, plain lines with priorities under systemd, JSON otherwise.
+        log_format: oneOf(LOG_FORMATS).default('auto'),
+        timezone: timeZone().prefault(ctx.systemTimezone),
+        mqtt: mqttSection(ctx),
+        homeassistant: homeAssistantSection,
+        ble: bleSection,
+        chargers: chargersSection,
+        users: usersSection,
+        tariff: tariffSection,
+        http: httpSection,
+        ocpp_server: ocppServerSection(ctx),
+      },
+      { error: 'must be a mapping of keys such as mqtt: and chargers:' },
+    )
+    .superRefine(checkChargerIdsAcrossSections, EVEN_WITH_ERRORS);
 }
 
 export type ConfigSchema = ReturnType<typeof createConfigSchema>;
