@@ -115,7 +115,12 @@ export type ChargerEventType =
   | 'charging_stopped'
   | 'error_raised'
   | 'error_cleared'
-  | 'rfid';
+  | 'rfid'
+  /**
+   * The charger's own record of a finished session (BS20 0x000A): data `chargerSessionId`,
+   * `startedAt`, `endedAt`, `meterStartKwh`, `meterStopKwh`, `energyKwh`, `reason`.
+   */
+  | 'charge_record';
 
 export interface ChargerEvent {
   type: ChargerEventType;

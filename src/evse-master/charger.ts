@@ -304,6 +304,9 @@ export class Bs20Charger implements Charger, ConfigurableCharger, ClockedCharger
         hardwareVersion: message.hardwareVersion,
       };
     }
+    // 0x000A is a finished session; 0x0009 (the current record) may still be running.
+    if (message.type === 'charge_record' && message.command === Cmd.UploadChargeRecord)
+      this.emitChargeRecord(message);
     const next = reduceMessage(this.state, message, {
       now: this.clock.now(),
       errorBitOrder: this.errorBitOrder,
@@ -422,6 +425,23 @@ export class Bs20Charger implements Charger, ConfigurableCharger, ClockedCharger
     this.state = candidate;
     for (const event of diffEvents(previous, this.state, this.clock.now())) this.emitEvent(event);
     this.events.emit('state', this.state, previous);
+  }
+
+  /** A finished session as the charger counted it: the session tracker closes sessions with it. */
+  private emitChargeRecord(record: MessageOf<'charge_record'>): void {
+    this.emitEvent({
+      type: 'charge_record',
+      at: this.clock.now(),
+      data: {
+        chargerSessionId: record.chargeId || null,
+        startedAt: record.startTime.unixMs,
+        endedAt: record.stopTime.unixMs,
+        meterStartKwh: record.startEnergyCounterKwh,
+        meterStopKwh: record.stopEnergyCounterKwh,
+        energyKwh: record.sessionEnergyKwh,
+        reason: record.stopReasonName,
+      },
+    });
   }
 
   private emitEvent(event: ChargerEvent): void {

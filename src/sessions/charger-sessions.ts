@@ -8,9 +8,20 @@
  * Energy is always meterStop − meterStart of the lifetime register, never a sum of power readings.
  */
 import type { Charger, ChargerEvent, ChargerState } from '../core/charger.js';
-import type { Clock } from '../core/clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 import { dayKey } from '../core/zoned-time.js';
 import type { Logger } from '../log.js';
+import {
+  type ChargeRecordView,
+  chargeRecordOf,
+  endFromRecord,
+  endFromRegister,
+  RECORD_WAIT_MS,
+  recordAfter,
+  recordMatches,
+  type SessionEnd,
+  type SessionView,
+} from './charge-record.js';
 import { type SessionRecord, sessionIdFor } from './record.js';
 import { RunningSession } from './running-session.js';
 import type { SampleKeeperOptions } from './samples.js';
@@ -79,6 +90,10 @@ export class ChargerSessions {
   private stopRequestedAt: number | null = null;
   private chargerStopReason: string | null = null;
   private readonly unsubscribe: Array<() => void> = [];
+  /** Charge records the charger sent since we started (it replays them until acknowledged). */
+  private readonly records: ChargeRecordView[] = [];
+  /** A session found over after a restart, waiting for the charger's record of it. */
+  private settling: { open: RunningSession; timer: TimerHandle } | null = null;
 
   constructor(options: ChargerSessionsOptions, restored: SessionRecord | null) {
     this.o = options;
@@ -120,6 +135,9 @@ export class ChargerSessions {
     for (const off of this.unsubscribe.splice(0)) off();
     if (this.open) this.o.clock.clearTimeout(this.open.announceTimer);
     if (this.open?.unsaved) this.persist(this.open);
+    // Still open on disk: the next start reconciles it.
+    if (this.settling) this.o.clock.clearTimeout(this.settling.timer);
+    this.settling = null;
   }
 
   get selectedUser(): string | null {
@@ -158,6 +176,12 @@ export class ChargerSessions {
     if (event.type === 'rfid') {
       const tag = event.data?.idTag ?? event.data?.tag;
       if (typeof tag === 'string' && tag.trim() !== '') this.recentTag = { tag: tag.trim(), at: event.at };
+    } else if (event.type === 'charge_record') {
+      const record = chargeRecordOf(event.data);
+      if (!record) return;
+      this.records.push(record);
+      if (this.records.length > 20) this.records.shift();
+      if (this.settling && recordMatches(record, viewOf(this.settling.open))) this.settle(record);
     } else if (event.type === 'charging_stopped') {
       const reason = event.data?.reason;
       if (typeof reason === 'string') this.chargerStopReason = stopReasonFromCharger(reason);
@@ -246,11 +270,44 @@ export class ChargerSessions {
       this.log.info({ session: open.record.id }, 'resuming the session that was open before the restart');
       return;
     }
+    // Over while we were down: the charger's record of it (if it comes) says how it ended.
+    this.open = null;
+    const view = viewOf(open);
+    const record = this.records.find((r) => recordMatches(r, view));
+    this.settling = {
+      open,
+      timer: this.o.clock.setTimeout(() => this.settle(null), record ? 0 : RECORD_WAIT_MS),
+    };
+    if (record) this.settle(record);
+  }
+
+  /** Closes the session found over after a restart: by the charger's record, else by its register. */
+  private settle(record: ChargeRecordView | null): void {
+    const settling = this.settling;
+    if (!settling) return;
+    this.settling = null;
+    this.o.clock.clearTimeout(settling.timer);
+    const { open } = settling;
+    const view = viewOf(open);
+    let end: SessionEnd;
+    let source: string;
+    if (record) {
+      end = endFromRecord(record, view);
+      source = "the charger's charge record";
+    } else {
+      const later = this.records.filter((r) => recordAfter(r, view));
+      end = endFromRegister(this.o.charger.getState(), view, later);
+      source =
+        end.meterStopKwh > view.last.meterKwh ? "the charger's lifetime register" : 'the last saved reading';
+    }
+    if (end.meterStartKwh !== null && end.meterStartKwh >= (this.lastClosedMeterKwh ?? 0))
+      open.startEarlier(open.record.startedAt, end.meterStartKwh);
+    const reason = end.reason === null ? 'interrupted' : stopReasonFromCharger(end.reason);
     this.log.warn(
-      { session: open.record.id, charging: state.charging, reportedId: newId },
-      'the session open before the restart is over; closing it with the last known meter value',
+      { session: open.record.id, meterStopKwh: end.meterStopKwh, reason },
+      `the session open before the restart is over; closing it with ${source}`,
     );
-    this.close(open, 'interrupted', last.at, last.meterKwh);
+    this.close(open, reason, end.endedAt, end.meterStopKwh);
   }
 
   // ---- session life ---------------------------------------------------------------------------
@@ -319,8 +376,9 @@ export class ChargerSessions {
 
   private close(open: RunningSession, reason: string, endedAt: number, meterStopKwh: number): void {
     this.announce(open);
+    this.takeStoredNotes(open);
     const closed = open.finish(reason, endedAt, meterStopKwh, this.o.tariff, this.o.timeZone);
-    this.open = null;
+    if (this.open === open) this.open = null;
     if (closed.chargerSessionId !== null) this.lastClosedChargerSessionId = closed.chargerSessionId;
     this.lastClosedMeterKwh = closed.meterStopKwh;
     this.lastClosedEndedAt = closed.endedAt ?? endedAt;
@@ -336,7 +394,15 @@ export class ChargerSessions {
   }
 
   private persist(open: RunningSession): void {
+    this.takeStoredNotes(open);
     this.o.track(this.o.store.saveOpen(open.forDisk(this.o.clock.now())));
+  }
+
+  /** Notes are added to the store's copy (bridge request `session/note`): keep them over ours. */
+  private takeStoredNotes(open: RunningSession): void {
+    const stored = this.o.store.get(open.record.id);
+    if (stored && stored.notes.length > open.record.notes.length)
+      open.record.notes = structuredClone(stored.notes);
   }
 
   private keeperOptions(): SampleKeeperOptions {
@@ -347,4 +413,14 @@ export class ChargerSessions {
       periodOf: (at) => (tariff ? `${windowNameAt(tariff, at, timeZone)}|` : '') + dayKey(at, timeZone),
     };
   }
+}
+
+function viewOf(open: RunningSession): SessionView {
+  const r = open.record;
+  return {
+    chargerSessionId: r.chargerSessionId,
+    startedAt: r.startedAt,
+    meterStartKwh: r.meterStartKwh,
+    last: open.last,
+  };
 }

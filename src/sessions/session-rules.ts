@@ -17,6 +17,20 @@ const CHARGER_STOP_REASONS: Record<string, string> = {
   deauthorized: 'deauthorized',
   unlockcommand: 'remote',
   other: 'other',
+  // BS20 charge record (0x000A) stop reasons.
+  gununplugged: 'unplugged',
+  appstop: 'remote',
+  cardstop: 'local',
+  full: 'finished',
+  fixedfeereached: 'finished',
+  fixedenergyreached: 'finished',
+  fixedtimereached: 'finished',
+  powerfailure: 'power_loss',
+  overcurrent: 'error',
+  shortcircuit: 'error',
+  mainboardovertemperature: 'error',
+  plugovertemperature: 'error',
+  buttonstop: 'local',
 };
 
 /** `EVDisconnected` → `unplugged`; words we do not know → `other`. */

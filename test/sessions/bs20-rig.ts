@@ -59,7 +59,7 @@ export class Bs20World {
   readonly dataDir: string;
   private readonly daemons: Daemon[] = [];
 
-  constructor(startIso: string) {
+  constructor(startIso: string, simOptions: { chargeRecords?: boolean } = {}) {
     this.clock = new ManualClock(berlin(startIso));
     this.sim = new SimulatedBs20({
       clock: this.clock,
@@ -67,6 +67,7 @@ export class Bs20World {
       statusIntervalMs: 30_000,
       chargingStatusIntervalMs: 30_000,
       recordReplayIntervalMs: 0,
+      ...simOptions,
     });
     this.dataDir = mkdtempSync(join(tmpdir(), 'cb-sessions-'));
   }

@@ -116,32 +116,7 @@ describe('session tracking with the simulated BS20', () => {
     expect(stored.openSessions()).toEqual([]);
   });
 
-  it('closes a session that ended while the daemon was down with the last known meter value', async () => {
-    world = new Bs20World('2026-01-15T12:00:00');
-    const first = await world.startDaemon();
-    world.sim.plugIn({ demandA: 16 });
-    await first.charger.startCharging({ currentA: 16 });
-    await world.advance(10 * MINUTE);
-    await world.crash(first);
-    const lastSaved = (await SessionStore.open({ dataDir: world.dataDir, timeZone: TZ, readOnly: true }))
-      .openSessions()[0]!
-      .samples.at(-1)!;
-
-    await world.advance(5 * MINUTE);
-    world.sim.unplug();
-    await world.advance(MINUTE);
-    const second = await world.startDaemon();
-    await world.advance(MINUTE);
-
-    expect(second.started).toHaveLength(0);
-    expect(second.completed).toHaveLength(1);
-    const s = second.completed[0]!.session;
-    expect(s.stopReason).toBe('interrupted');
-    expect(s.endedAt).toBe(lastSaved.at);
-    expect(s.meterStopKwh).toBe(lastSaved.meterKwh);
-    expect(s.energyKwh).toBeCloseTo(lastSaved.meterKwh - s.meterStartKwh!, 3);
-    expect(second.store.openSessions()).toEqual([]);
-  });
+  // A session that ended while the daemon was down: restart-reconcile.test.ts.
 
   it('keeps one session through a BLE drop and an out-of-range spell mid-charge', async () => {
     world = new Bs20World('2026-01-15T10:00:00');
