@@ -2,7 +2,7 @@
  * Publishes device discovery configs (retained, QoS 1) only when they changed, or again after a
  * broker reconnect or Home Assistant's birth message; adds tombstones for components a device lost;
  * removes devices this instance published before and no longer has. The registry remembers what was
- * published across restarts.
+ * published, and the removals still to deliver, across restarts.
  */
 import type { Logger } from '../log.js';
 import type { MqttConnection } from '../mqtt/connection.js';
@@ -38,7 +38,7 @@ export class DiscoveryPublisher {
    * Publish a device's config unless this broker session already has exactly this one. Resolves true
    * when it was sent; rejects when the publish failed (the next call tries again).
    */
-  async publish(deviceId: string, message: DiscoveryMessage): Promise<boolean> {
+  async publish(deviceId: string, message: DiscoveryMessage, retained: string[] = []): Promise<boolean> {
     const json = JSON.stringify(message.payload);
     const generation = this.connection.generation;
     const last = this.sent.get(deviceId);
@@ -55,7 +55,13 @@ export class DiscoveryPublisher {
       const sameTopic = previous?.topic === message.topic ? previous : undefined;
       const payload = withRemovedComponents(registeredPayload(deviceId, sameTopic), message.payload);
       await this.connection.publish(message.topic, JSON.stringify(payload), { retain: true, qos: 1 });
-      this.registry.set(deviceId, { topic: message.topic, components: platformsOf(message.payload) });
+      const name = deviceName(message.payload);
+      this.registry.set(deviceId, {
+        topic: message.topic,
+        components: platformsOf(message.payload),
+        ...(name !== undefined ? { name } : {}),
+        ...(retained.length > 0 ? { retained } : {}),
+      });
       return true;
     } catch (err) {
       if (this.sent.get(deviceId) === mark) this.sent.delete(deviceId);
@@ -64,28 +70,59 @@ export class DiscoveryPublisher {
   }
 
   /**
-   * Remove from Home Assistant every device this instance published before and that is not in
-   * `configured` (an empty retained config deletes a device). Returns the removed device ids.
+   * Devices this instance published before and that are not in `configured`: each becomes a pending
+   * removal (logged with its id and name), delivered by publishRemovals. With `allowAll` false and no
+   * charger configured nothing is marked: an empty list is far more often a damaged file than a wish
+   * to remove every charger. Returns the devices kept for that reason.
    */
-  async removeStale(configured: ReadonlySet<string>): Promise<string[]> {
-    const removed: string[] = [];
+  planRemovals(configured: ReadonlySet<string>, allowAll: boolean): string[] {
+    const gone = [...this.registry.devices()].filter(
+      ([deviceId, device]) => !configured.has(deviceId) && !device.pendingRemoval,
+    );
+    if (gone.length === 0) return [];
+    if (!allowAll) return gone.map(([deviceId]) => deviceId);
+    for (const [deviceId, device] of gone) {
+      this.registry.markRemoved(deviceId);
+      this.sent.delete(deviceId);
+      this.log.info(
+        { device: deviceId, name: device.name ?? null },
+        'removing a charger from Home Assistant: it is no longer in the configuration',
+      );
+    }
+    return [];
+  }
+
+  /**
+   * Publish every pending removal: an empty retained discovery config (Home Assistant deletes the
+   * device) and empty retained state and availability (the broker forgets them). Resolves with the
+   * device ids whose removal went out; a failed one stays pending for the next try.
+   */
+  async publishRemovals(): Promise<string[]> {
+    const done: string[] = [];
     for (const [deviceId, device] of [...this.registry.devices()]) {
-      if (configured.has(deviceId)) continue;
+      if (!device.pendingRemoval) continue;
       try {
         await this.clear(device.topic);
-        this.registry.delete(deviceId);
-        this.sent.delete(deviceId);
-        removed.push(deviceId);
-        this.log.info(
-          { device: deviceId, topic: device.topic },
-          'removed a device that is no longer configured',
-        );
+        for (const topic of device.retained ?? []) await this.clear(topic);
+        done.push(deviceId);
       } catch (err) {
-        // Stays in the registry: the next start tries again.
-        this.log.warn({ device: deviceId, err: errorText(err) }, 'could not remove a stale device');
+        this.log.warn({ device: deviceId, err: errorText(err) }, 'could not publish the removal of a device');
       }
     }
-    return removed;
+    return done;
+  }
+
+  /** Home Assistant has received these removals: nothing more to send for them. */
+  forgetRemovals(deviceIds: readonly string[]): void {
+    for (const deviceId of deviceIds) {
+      const device = this.registry.get(deviceId);
+      if (!device?.pendingRemoval) continue; // configured again meanwhile
+      this.registry.delete(deviceId);
+      this.log.info(
+        { device: deviceId, name: device.name ?? null },
+        'Home Assistant received the removal of a charger; forgetting it',
+      );
+    }
   }
 
   /** Make the next publish of every device go out (Home Assistant restarted and asked for it). */
@@ -108,6 +145,11 @@ function registeredPayload(
   for (const [key, p] of Object.entries(device.components))
     components[key] = { p, unique_id: `${deviceId}_${key}` };
   return { components };
+}
+
+function deviceName(payload: Record<string, unknown>): string | undefined {
+  const name = (payload.device as { name?: unknown } | undefined)?.name;
+  return typeof name === 'string' ? name : undefined;
 }
 
 function platformsOf(payload: Record<string, unknown>): Record<string, string> {

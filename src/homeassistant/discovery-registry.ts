@@ -1,8 +1,10 @@
 /**
  * Remembers, across restarts, which discovery configs this instance published (device id → topic and
  * component platforms), so a charger removed from the configuration can be removed from Home
- * Assistant too, and a component a charger lost can get its tombstone. Written durably (temp file +
- * fsync + rename); an unreadable file is moved aside, never deleted.
+ * Assistant too, and a component a charger lost can get its tombstone. A removal stays here until a
+ * Home Assistant is known to have received it (the embedded broker keeps no empty retained message for
+ * one that was away). Written durably (temp file + fsync + rename); an unreadable file is moved aside,
+ * never deleted.
  */
 import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,6 +19,12 @@ export interface RegisteredDevice {
   topic: string;
   /** Component key → platform (`p`), enough to build a tombstone. */
   components: Record<string, string>;
+  /** The device's name in Home Assistant, for the log line of its removal. */
+  name?: string;
+  /** Retained topics of the device besides discovery (state, availability), cleared on removal. */
+  retained?: string[];
+  /** Gone from the configuration: its removal is re-sent until Home Assistant has received it. */
+  pendingRemoval?: boolean;
 }
 
 const FORMAT = 'chargebridge-discovery';
@@ -26,7 +34,13 @@ const fileSchema = z.object({
   version: z.literal(1),
   devices: z.record(
     z.string().min(1),
-    z.object({ topic: z.string().min(1), components: z.record(z.string(), z.string()) }),
+    z.object({
+      topic: z.string().min(1),
+      components: z.record(z.string(), z.string()),
+      name: z.string().optional(),
+      retained: z.array(z.string().min(1)).optional(),
+      pendingRemoval: z.boolean().optional(),
+    }),
   ),
 });
 
@@ -96,7 +110,15 @@ export class DiscoveryRegistry {
   set(deviceId: string, device: RegisteredDevice): void {
     const old = this.entries.get(deviceId);
     if (old && sameDevice(old, device)) return;
-    this.entries.set(deviceId, { topic: device.topic, components: { ...device.components } });
+    this.entries.set(deviceId, copyOf(device));
+    this.markDirty();
+  }
+
+  /** Keep the device only as a removal still to be delivered to Home Assistant. */
+  markRemoved(deviceId: string): void {
+    const device = this.entries.get(deviceId);
+    if (!device || device.pendingRemoval) return;
+    this.entries.set(deviceId, { ...copyOf(device), pendingRemoval: true });
     this.markDirty();
   }
 
@@ -133,8 +155,20 @@ export class DiscoveryRegistry {
   }
 }
 
+function copyOf(device: RegisteredDevice): RegisteredDevice {
+  return {
+    topic: device.topic,
+    components: { ...device.components },
+    ...(device.name !== undefined ? { name: device.name } : {}),
+    ...(device.retained ? { retained: [...device.retained] } : {}),
+    ...(device.pendingRemoval ? { pendingRemoval: true } : {}),
+  };
+}
+
 function sameDevice(a: RegisteredDevice, b: RegisteredDevice): boolean {
-  if (a.topic !== b.topic) return false;
+  if (a.topic !== b.topic || a.name !== b.name || Boolean(a.pendingRemoval) !== Boolean(b.pendingRemoval))
+    return false;
+  if ((a.retained ?? []).join('\n') !== (b.retained ?? []).join('\n')) return false;
   const keys = Object.keys(a.components);
   if (keys.length !== Object.keys(b.components).length) return false;
   return keys.every((k) => a.components[k] === b.components[k]);

@@ -3,6 +3,7 @@
  * bridge's and each charger's state, routes `set/<key>` commands, re-publishes everything after a
  * broker reconnect or Home Assistant's birth message, and says `offline` on a clean stop.
  */
+import { z } from 'zod';
 import type { Charger } from '../core/charger.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../log.js';
@@ -23,6 +24,9 @@ import type { ChargerStateExtras } from './state.js';
 import { BRIDGE_DEVICE_ID, createTopics, type Topics } from './topics.js';
 
 export type { SessionFeatures } from './charger-binding.js';
+
+/** Bridge request that removes, on purpose, every Home Assistant device not configured now. */
+export const REMOVE_REQUEST = 'remove_unconfigured_devices';
 
 export type HaConnection = Pick<
   MqttConnection,
@@ -154,6 +158,7 @@ export class HomeAssistantExtension {
     // Before the first state publish, so Home Assistant never sees the plan inputs blank after a restart.
     await this.planStore.load();
     this.bridge.registerRequests();
+    this.registerRemoveRequest();
     await this.o.bridgeApi.start();
     for (const binding of this.bindings.values()) this.follow(binding);
     this.unsubscribe.push(
@@ -279,14 +284,45 @@ export class HomeAssistantExtension {
       settle('bridge info', this.bridge.publishInfo()),
       ...[...this.bindings.values()].map((e) => settle(`state of ${e.charger.id}`, e.publisher.publishAll())),
     ]);
-    if (this.o.discoveryEnabled && !this.staleRemoved) {
-      this.staleRemoved = true;
-      const configured = new Set([BRIDGE_DEVICE_ID, ...[...this.bindings.values()].map((b) => b.deviceId)]);
-      await this.discovery.removeStale(configured);
+    if (this.o.discoveryEnabled) {
+      if (!this.staleRemoved) {
+        this.staleRemoved = true;
+        this.planRemovals();
+      }
+      const delivered = await this.discovery.publishRemovals();
+      // Home Assistant just said it is online and has now received them: done. Before that it may
+      // have been away, and an empty retained message is not kept by the broker for it.
+      if (why === 'birth') this.discovery.forgetRemovals(delivered);
     }
     if (failures.length > 0)
       this.log.warn({ why, failures }, 'some Home Assistant messages could not be published');
     else this.log.debug({ why }, 'published discovery and states');
+  }
+
+  private configuredDevices(): Set<string> {
+    return new Set([BRIDGE_DEVICE_ID, ...[...this.bindings.values()].map((b) => b.deviceId)]);
+  }
+
+  /** Chargers gone from the configuration leave Home Assistant, unless none is configured at all. */
+  private planRemovals(): void {
+    const kept = this.discovery.planRemovals(this.configuredDevices(), this.bindings.size > 0);
+    if (kept.length === 0) return;
+    this.log.warn(
+      { devices: kept, request: this.topics.bridgeRequestTopic(REMOVE_REQUEST) },
+      'no charger is configured: keeping the Home Assistant devices of the chargers configured before ' +
+        '(an emptied or damaged configuration file?). To remove them on purpose, publish {} to the ' +
+        'request topic, or remove chargers while at least one stays configured',
+    );
+  }
+
+  /** The on-purpose removal of every device not configured now, even when that is all chargers. */
+  private registerRemoveRequest(): void {
+    this.o.bridgeApi.register(REMOVE_REQUEST, z.object({}), async () => {
+      if (!this.o.discoveryEnabled)
+        throw new Error('Home Assistant discovery is off (homeassistant.enabled: false); nothing to remove');
+      this.discovery.planRemovals(this.configuredDevices(), true);
+      return { removed: await this.discovery.publishRemovals() };
+    });
   }
 
   private bind(charger: Charger): ChargerBinding {
@@ -351,7 +387,12 @@ export class HomeAssistantExtension {
   }
 
   private async publishChargerDiscovery(binding: ChargerBinding): Promise<void> {
-    await this.discovery.publish(binding.deviceId, binding.discovery());
+    const id = binding.charger.id;
+    // Remembered with the device so its removal can clear them, even under another base topic later.
+    await this.discovery.publish(binding.deviceId, binding.discovery(), [
+      this.topics.chargerStateTopic(id),
+      this.topics.chargerAvailabilityTopic(id),
+    ]);
   }
 
   private async withinStopTimeout(job: Promise<unknown>): Promise<void> {

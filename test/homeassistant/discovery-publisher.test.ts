@@ -102,11 +102,13 @@ describe('DiscoveryPublisher and DiscoveryRegistry', () => {
     ]);
   });
 
-  it('removes devices it published before and no longer has; keeps them listed when the removal fails', async () => {
+  it('removes devices it published before and no longer has, with their retained topics; keeps them pending until Home Assistant got it', async () => {
     const { publisher, registry } = await publisherWithRegistry();
     registry.set('chargebridge_old', {
       topic: 'homeassistant/device/chargebridge_old/config',
       components: { power: 'sensor' },
+      name: 'Old',
+      retained: ['cb/old', 'cb/old/availability'],
     });
     registry.set('chargebridge_gone', {
       topic: 'homeassistant/device/chargebridge_gone/config',
@@ -114,8 +116,9 @@ describe('DiscoveryPublisher and DiscoveryRegistry', () => {
     });
     await publisher.publish('chargebridge_garage', garage(1));
 
+    expect(publisher.planRemovals(new Set(['chargebridge_garage']), true)).toEqual([]);
     connection.fail = true;
-    expect(await publisher.removeStale(new Set(['chargebridge_garage']))).toEqual([]);
+    expect(await publisher.publishRemovals()).toEqual([]);
     expect([...registry.devices().keys()].sort()).toEqual([
       'chargebridge_garage',
       'chargebridge_gone',
@@ -123,18 +126,48 @@ describe('DiscoveryPublisher and DiscoveryRegistry', () => {
     ]);
 
     connection.fail = false;
-    expect(await publisher.removeStale(new Set(['chargebridge_garage']))).toEqual([
-      'chargebridge_old',
-      'chargebridge_gone',
-    ]);
+    expect(await publisher.publishRemovals()).toEqual(['chargebridge_old', 'chargebridge_gone']);
     const removals = connection.published.filter((p) => p.payload === '');
     expect(removals.map((p) => [p.topic, p.retain, p.qos])).toEqual([
       ['homeassistant/device/chargebridge_old/config', true, 1],
+      ['cb/old', true, 1],
+      ['cb/old/availability', true, 1],
       ['homeassistant/device/chargebridge_gone/config', true, 1],
     ]);
+    // Still on disk: a restart (and a broker that forgot the empty messages) sends them again.
+    await registry.flush();
+    const pending = JSON.parse(await readFile(registry.path, 'utf8')) as {
+      devices: Record<string, { pendingRemoval?: boolean }>;
+    };
+    expect(pending.devices.chargebridge_old?.pendingRemoval).toBe(true);
+    expect(pending.devices.chargebridge_garage?.pendingRemoval).toBeUndefined();
+
+    publisher.forgetRemovals(['chargebridge_old', 'chargebridge_gone']);
     await registry.flush();
     const file = JSON.parse(await readFile(registry.path, 'utf8')) as { devices: Record<string, unknown> };
     expect(Object.keys(file.devices)).toEqual(['chargebridge_garage']);
+    expect(await publisher.publishRemovals()).toEqual([]);
+  });
+
+  it('with no charger configured, removes nothing and names the devices it keeps', async () => {
+    const { publisher, registry } = await publisherWithRegistry();
+    await publisher.publish('chargebridge_garage', garage(1));
+    expect(publisher.planRemovals(new Set(['chargebridge_bridge']), false)).toEqual(['chargebridge_garage']);
+    expect(await publisher.publishRemovals()).toEqual([]);
+    expect(connection.published.filter((p) => p.payload === '')).toEqual([]);
+    expect(registry.get('chargebridge_garage')?.pendingRemoval).toBeUndefined();
+  });
+
+  it('a device configured again before its removal was delivered is published, not removed', async () => {
+    const { publisher, registry } = await publisherWithRegistry();
+    await publisher.publish('chargebridge_garage', garage(1));
+    publisher.planRemovals(new Set(), true);
+    expect(registry.get('chargebridge_garage')?.pendingRemoval).toBe(true);
+    await publisher.publish('chargebridge_garage', garage(1));
+    expect(registry.get('chargebridge_garage')?.pendingRemoval).toBeUndefined();
+    expect(await publisher.publishRemovals()).toEqual([]);
+    publisher.forgetRemovals(['chargebridge_garage']);
+    expect(registry.get('chargebridge_garage')).toBeDefined();
   });
 
   it('registry: a missing file is empty; an unreadable one is moved aside and replaced on the next write', async () => {

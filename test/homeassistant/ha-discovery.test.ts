@@ -181,12 +181,29 @@ describeEach(brokers)('Home Assistant discovery against $name', (kind) => {
     const removal = await second.waitAfter(mark, staleTopic, (m) => m.text === '');
     expect(removal.payload).toHaveLength(0);
     await second.ext.stop();
+    // Kept until a Home Assistant is seen online after it: it may have been away for this one.
+    const pending = JSON.parse(await readFile(registryFile, 'utf8')) as {
+      devices: Record<string, { pendingRemoval?: boolean }>;
+    };
+    expect(pending.devices.chargebridge_carport?.pendingRemoval).toBe(true);
+
+    const third = await rig({ dataDir: first.dataDir, sameTopicsAs: first });
+    const mark3 = third.probe.received.length;
+    await third.ext.start();
+    await third.waitAfter(mark3, staleTopic, (m) => m.text === '');
+    const birth = third.probe.received.length;
+    await third.probe.publish(third.statusTopic, 'online');
+    await third.barrier();
+    await third.clock.advance(2000);
+    await third.waitAfter(birth, staleTopic, (m) => m.text === '');
+    await third.barrier(); // the removal's acknowledgement has reached the daemon
+    await third.ext.stop();
     const after = JSON.parse(await readFile(registryFile, 'utf8')) as { devices: Record<string, unknown> };
     expect(Object.keys(after.devices).sort()).toEqual(['chargebridge_bridge', 'chargebridge_garage']);
     // Gone from the broker: a new subscriber gets no retained config for it.
-    const late = await second.newProbe();
+    const late = await third.newProbe();
     try {
-      await late.waitFor(second.deviceTopic);
+      await late.waitFor(third.deviceTopic);
       expect(late.on(staleTopic)).toHaveLength(0);
     } finally {
       await late.close();
