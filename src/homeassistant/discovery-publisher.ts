@@ -85,7 +85,7 @@ export class DiscoveryPublisher {
       this.registry.markRemoved(deviceId);
       this.sent.delete(deviceId);
       this.log.info(
-        { device: deviceId, name: device.name ?? null },
+        { device: deviceId, chargerName: device.name ?? null },
         'removing a charger from Home Assistant: it is no longer in the configuration',
       );
     }
@@ -119,7 +119,7 @@ export class DiscoveryPublisher {
       if (!device?.pendingRemoval) continue; // configured again meanwhile
       this.registry.delete(deviceId);
       this.log.info(
-        { device: deviceId, name: device.name ?? null },
+        { device: deviceId, chargerName: device.name ?? null },
         'Home Assistant received the removal of a charger; forgetting it',
       );
     }
