@@ -10,6 +10,7 @@ import { type LoadedConfig, redactConfig, snakifyKeys } from './config/index.js'
 import type { Charger } from './core/charger.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { lockDataDir } from './core/data-dir-lock.js';
+import { UnsavedDataError, type UnsavedFile } from './core/unsaved-data.js';
 import { createBs20Charger } from './evse-master/create.js';
 import type { SimulatedBs20 } from './evse-master/simulator/index.js';
 import { bridgeWill } from './homeassistant/bridge-publisher.js';
@@ -54,6 +55,8 @@ export interface RunningDaemon {
   readonly ocppServer: OcppCentralSystem | null;
   /** Publish offline, close links, flush stores; bounded in time. */
   stop(): Promise<void>;
+  /** Filled by stop(): files a stop step could not write, each with where its data is kept instead. */
+  readonly unsavedAtStop: readonly UnsavedFile[];
 }
 
 const SUPPORT_URL = 'https://github.com/chargebridge/chargebridge';
@@ -64,6 +67,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
   const startedAtMs = clock.now();
   const log = deps.logger;
   const stopSteps: Array<[string, () => Promise<void>]> = [];
+  const unsavedAtStop: UnsavedFile[] = [];
 
   try {
     mkdirSync(config.dataDir, { recursive: true });
@@ -253,7 +257,8 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
       connection,
       http,
       ocppServer,
-      stop: () => runStopSteps(stopSteps, log),
+      unsavedAtStop,
+      stop: () => runStopSteps(stopSteps, log, unsavedAtStop),
     };
   } catch (err) {
     await runStopSteps(stopSteps, log);
@@ -355,8 +360,15 @@ function redactUrl(url: string): string {
   }
 }
 
-/** Each step gets a bounded time so one stuck link cannot hold up the shutdown. */
-async function runStopSteps(steps: Array<[string, () => Promise<void>]>, log: Logger): Promise<void> {
+/**
+ * Each step gets a bounded time so one stuck link cannot hold up the shutdown. A step that could not
+ * write its data reports what and where (UnsavedDataError); the others only warn.
+ */
+async function runStopSteps(
+  steps: Array<[string, () => Promise<void>]>,
+  log: Logger,
+  unsaved: UnsavedFile[] = [],
+): Promise<void> {
   for (const [name, step] of steps.splice(0)) {
     try {
       await Promise.race([
@@ -367,7 +379,12 @@ async function runStopSteps(steps: Array<[string, () => Promise<void>]>, log: Lo
         }),
       ]);
     } catch (err) {
-      log.warn({ step: name, err: err instanceof Error ? err.message : String(err) }, 'shutdown step failed');
+      if (err instanceof UnsavedDataError) unsaved.push(...err.unsaved);
+      else
+        log.warn(
+          { step: name, err: err instanceof Error ? err.message : String(err) },
+          'shutdown step failed',
+        );
     }
   }
 }

@@ -13,6 +13,8 @@ import { chargebridgeVersion } from './version.js';
 
 /** Hard limit for a shutdown: systemd's default stop timeout is 90 s, ours must be far below. */
 const SHUTDOWN_LIMIT_MS = 8_000;
+/** Exit code of a stop that could not write all its data (1 is a start that failed). */
+export const EXIT_UNSAVED = 2;
 
 export async function runDaemon(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let loaded = loadOrReport(args, env);
@@ -57,8 +59,9 @@ export async function runDaemon(args: string[], env: NodeJS.ProcessEnv = process
       log.info({ reason: outcome }, 'stopping chargebridge');
       const stopped = await stopWithin(daemon, SHUTDOWN_LIMIT_MS);
       if (!stopped) log.warn(`shutdown took longer than ${SHUTDOWN_LIMIT_MS / 1000} s; exiting anyway`);
+      const unsaved = reportUnsaved(daemon, log);
       log.flush();
-      if (!next) return 0;
+      if (!next) return unsaved ? EXIT_UNSAVED : 0;
       loaded = next;
     }
   } finally {
@@ -155,6 +158,27 @@ function reloadOrReport(args: string[], env: NodeJS.ProcessEnv, log: Logger): Lo
     );
     return null;
   }
+}
+
+/** One error line per file a stop could not write, naming where its data is kept; true if any. */
+function reportUnsaved(daemon: RunningDaemon, log: Logger): boolean {
+  const unsaved = daemon.unsavedAtStop;
+  if (unsaved.length === 0) return false;
+  for (const u of unsaved) {
+    log.error(
+      {
+        file: u.file,
+        keptIn: u.keptIn,
+        keptSince: u.keptSince === null ? null : new Date(u.keptSince).toISOString(),
+      },
+      `could not write ${u.file} at stop: ${u.detail}`,
+    );
+  }
+  log.error(
+    { files: unsaved.map((u) => u.file), exitCode: EXIT_UNSAVED },
+    `chargebridge stopped without writing ${unsaved.length} file(s); their data is kept as told above`,
+  );
+  return true;
 }
 
 async function stopWithin(daemon: RunningDaemon, limitMs: number): Promise<boolean> {

@@ -6,6 +6,7 @@
 import type { ChargebridgeConfig } from '../config/index.js';
 import type { Charger } from '../core/charger.js';
 import type { Clock } from '../core/clock.js';
+import { UnsavedDataError } from '../core/unsaved-data.js';
 import type { SessionHooks } from '../homeassistant/next-session.js';
 import type { ChargerStateExtras } from '../homeassistant/state.js';
 import type { SessionExportProvider, SessionMetricsProvider } from '../http/providers.js';
@@ -112,7 +113,9 @@ export async function openSessionService(options: SessionServiceOptions): Promis
     },
     stop: async () => {
       await tracker.stop();
-      await store.flush();
+      // The last chance to write: what stays unwritten is named, with where the disk has it instead.
+      const result = await store.flush();
+      if (!result.saved) throw new UnsavedDataError('the session store', store.unsaved());
     },
   };
 }

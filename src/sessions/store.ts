@@ -8,10 +8,12 @@
  * error) and is retried at the next change (or flush()). A closed session leaves open.json only once
  * its month file is written, so a disk that fails and comes back never drops it from both files.
  */
+import { statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { type Clock, systemClock } from '../core/clock.js';
+import { describeAge, type UnsavedFile } from '../core/unsaved-data.js';
 import { type Logger, silentLogger } from '../log.js';
 import { DurableJsonFile, type FileProblem, StoreFileError } from './durable-adapter.js';
 import { type JournalEntry, journalPathFor, MonthJournal, replayJournal } from './month-journal.js';
@@ -64,6 +66,8 @@ interface Shard {
   db: Low<SessionsFile>;
   journal: MonthJournal;
   dirty: boolean;
+  /** Sessions changed since the month file was last written → whether the journal has the change. */
+  pending: Map<string, boolean>;
 }
 
 export class SessionStore {
@@ -82,6 +86,10 @@ export class SessionStore {
   private readonly open = new Map<string, SessionRecord>();
   private readonly log: Logger;
   private lastError: string | null = null;
+  /** When open.json was last written by this process (null: not yet). */
+  private openWrittenAt: number | null = null;
+  /** The running sessions open.json on disk holds. */
+  private openOnDisk = new Set<string>();
 
   private constructor(options: SessionStoreOptions) {
     this.o = options;
@@ -132,7 +140,13 @@ export class SessionStore {
         version: STORE_VERSION,
         sessions: [],
       });
-      shard = { file, db, journal: new MonthJournal(journalPathFor(file.path)), dirty: false };
+      shard = {
+        file,
+        db,
+        journal: new MonthJournal(journalPathFor(file.path)),
+        dirty: false,
+        pending: new Map(),
+      };
       this.shards.set(name, shard);
     }
     return shard;
@@ -169,6 +183,7 @@ export class SessionStore {
       // Closed already (the daemon stopped between the two writes of complete()): not twice.
       if (this.index.has(record.id)) continue;
       this.open.set(record.id, record);
+      this.openOnDisk.add(record.id);
     }
     if (this.openFile.problems.length > 0 && !this.readOnly) await this.persistOpen();
   }
@@ -199,15 +214,17 @@ export class SessionStore {
   }
 
   /** Appended before the month file is rewritten; a failure is logged, the month write then tells. */
-  private async journal(shard: Shard, entry: JournalEntry): Promise<void> {
-    if (this.readOnly) return;
+  private async journal(shard: Shard, entry: JournalEntry): Promise<boolean> {
+    if (this.readOnly) return false;
     try {
       await shard.journal.append(entry);
+      return true;
     } catch (err) {
       this.log.warn(
         { journal: shard.journal.path, err: (err as Error).message },
         'cannot append to the month journal',
       );
+      return false;
     }
   }
 
@@ -276,7 +293,7 @@ export class SessionStore {
     shard.db.data.sessions.push(copy);
     const wasOpen = this.open.delete(record.id);
     this.version++;
-    await this.journal(shard, { session: copy });
+    shard.pending.set(copy.id, await this.journal(shard, { session: copy }));
     const closed = await this.persistShard(shard);
     const open = wasOpen ? await this.persistOpen() : closed;
     return closed.saved ? open : closed;
@@ -299,10 +316,71 @@ export class SessionStore {
     let result: SaveResult;
     if (closed) {
       const shard = this.shard(shardFileFor(closed.startedAt));
-      await this.journal(shard, { note: { id, note } });
+      const journaled = await this.journal(shard, { note: { id, note } });
+      shard.pending.set(id, (shard.pending.get(id) ?? true) && journaled);
       result = await this.persistShard(shard);
     } else result = await this.persistOpen();
     return { note, result };
+  }
+
+  /**
+   * After a failed flush(): each file that is behind, and where the disk has the data instead (the
+   * month journal for completed sessions, the last open.json for running ones).
+   */
+  unsaved(): UnsavedFile[] {
+    const now = (this.o.clock ?? systemClock).now();
+    const openPath = this.openFile.path;
+    const openAt = this.openWrittenAt ?? modifiedAt(openPath);
+    const when = (at: number) => new Date(at).toISOString();
+    const out: UnsavedFile[] = [];
+    for (const shard of this.shards.values()) {
+      if (!shard.dirty) continue;
+      const ids = [...shard.pending.keys()];
+      const list = ids.length > 0 ? ` (${ids.join(', ')})` : '';
+      if (ids.length > 0 && [...shard.pending.values()].every(Boolean)) {
+        out.push({
+          file: shard.file.path,
+          keptIn: shard.journal.path,
+          keptSince: null,
+          detail: `${shard.file.path} is missing the latest completed sessions or notes${list}; they are kept in ${shard.journal.path} and put back into the month file at the next start`,
+        });
+      } else {
+        out.push({
+          file: shard.file.path,
+          keptIn: openAt === null ? null : openPath,
+          keptSince: openAt,
+          detail:
+            openAt === null
+              ? `${shard.file.path} is missing the latest completed sessions or notes${list}; no copy of them is on disk`
+              : `${shard.file.path} is missing the latest completed sessions or notes${list}; the disk has them only as far as ${openPath} from ${when(openAt)} holds them as running sessions`,
+        });
+      }
+    }
+    if (this.openDirty) {
+      const ids = [...this.open.keys()];
+      const kept = ids.filter((id) => this.openOnDisk.has(id));
+      const lost = ids.filter((id) => !this.openOnDisk.has(id));
+      const sessions = (list: string[]) =>
+        list.length === 1 ? `the open session ${list[0]}` : `the open sessions ${list.join(', ')}`;
+      const parts: string[] = [];
+      if (ids.length === 0) {
+        parts.push(
+          `${openPath} could not be updated; it still lists sessions closed since, which the next start takes from their month files`,
+        );
+      }
+      if (kept.length > 0 && openAt !== null) {
+        parts.push(
+          `${sessions(kept)} ${kept.length === 1 ? 'stays' : 'stay'} in ${openPath} from ${when(openAt)}; the last ${describeAge(now - openAt)} of progress were not written`,
+        );
+      }
+      if (lost.length > 0)
+        parts.push(
+          `${sessions(lost)} could not be written to ${openPath} at all and ${lost.length === 1 ? 'is' : 'are'} lost`,
+        );
+      const detail = parts.join('; ');
+      out.push({ file: openPath, keptIn: openAt === null ? null : openPath, keptSince: openAt, detail });
+    }
+    return out;
   }
 
   /** Writes whatever could not be written before. */
@@ -322,8 +400,10 @@ export class SessionStore {
 
   private persistShard(shard: Shard): Promise<SaveResult> {
     shard.dirty = true;
+    const writing = [...shard.pending.keys()];
     return this.persist(shard.db, shard.file.path, () => {
       shard.dirty = false;
+      for (const id of writing) shard.pending.delete(id);
     });
   }
 
@@ -337,8 +417,11 @@ export class SessionStore {
       const result = await this.persistShard(shard);
       if (!result.saved) return result;
     }
+    const writing = new Set(this.open.keys());
     return this.persist(this.openDb, this.openFile.path, () => {
       this.openDirty = false;
+      this.openOnDisk = writing;
+      this.openWrittenAt = (this.o.clock ?? systemClock).now();
     });
   }
 
@@ -372,5 +455,14 @@ export class SessionStore {
       this.lastError = error;
       return { saved: false, error };
     }
+  }
+}
+
+/** A file's modification time, or null when it is not there. */
+function modifiedAt(path: string): number | null {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return null;
   }
 }
