@@ -55,6 +55,12 @@ export interface ChargerSession {
   currentA: number | null;
   limitEnergyKwh: number | null;
   limitMinutes: number | null;
+  /**
+   * The charger ended this session (OCPP StopTransaction), with its reason word; absent while it
+   * runs or when the charger never says (a BS20 session ends when the car leaves).
+   */
+  endedAt?: number | null;
+  stopReason?: string | null;
 }
 
 export interface ChargerSettings {

@@ -30,6 +30,7 @@ import {
   closeReason,
   handoverMeterKwh,
   isRunning,
+  pauseKind,
   shouldOpen,
   stopReasonFromCharger,
 } from './session-rules.js';
@@ -90,6 +91,8 @@ export class ChargerSessions {
   private stopRequestedAt: number | null = null;
   private chargerStopReason: string | null = null;
   private readonly unsubscribe: Array<() => void> = [];
+  /** The open session's pause has been watched from its start with the link up (no session could end unseen). */
+  private pauseWatched = false;
   /** Charge records the charger sent since we started (it replays them until acknowledged). */
   private readonly records: ChargeRecordView[] = [];
   /** A session found over after a restart, waiting for the charger's record of it. */
@@ -191,6 +194,7 @@ export class ChargerSessions {
   private onState(state: ChargerState): void {
     if (state.link !== 'online') {
       this.fresh = false;
+      this.pauseWatched = false;
       this.staleMark = state.updatedAt;
       // While we cannot see the charger a session may begin without us.
       this.sawIdle = false;
@@ -224,6 +228,11 @@ export class ChargerSessions {
         if (open === this.joinedLate) this.startWhereTheChargerDid(open, state, meter);
         this.persist(open);
         this.announce(open);
+      } else if (open.pause && this.pauseWatched && state.plugged) {
+        // A restart inside the same plug-in (a schedule, a charging profile): the charger numbers it
+        // anew, the session goes on.
+        open.adopt(state, newId, this.o.users);
+        this.persist(open);
       } else {
         // The charger moved on to another session while we were not looking (link down).
         const handover = handoverMeterKwh(open.last.meterKwh, state, meter);
@@ -237,8 +246,19 @@ export class ChargerSessions {
       this.o.onChanged();
       const stopRequested =
         this.stopRequestedAt !== null && now - this.stopRequestedAt <= this.o.remoteStopWindowMs;
-      const reason = closeReason(state, { stopRequested, chargerStopReason: this.chargerStopReason });
+      const reason = closeReason(state, {
+        stopRequested,
+        chargerStopReason: this.chargerStopReason,
+        chargerSessionId: open.record.chargerSessionId,
+        pauseCause: open.pause?.cause ?? null,
+      });
       if (reason) this.close(open, reason, now, Math.max(meter, open.last.meterKwh));
+      else if (state.charging) open.chargingAt(now);
+      else {
+        if (!open.pause) this.pauseWatched = true;
+        open.pauseAt(now, pauseKind(state, this.chargerStopReason));
+        if (open.unsaved) this.persist(open);
+      }
     }
     if (!this.open && shouldOpen(state, newId)) this.openSession(state, meter, newId, now);
     if (!isRunning(state)) this.sawIdle = true;
@@ -266,7 +286,8 @@ export class ChargerSessions {
     const last = open.last;
     const sameSession =
       newId === null || open.record.chargerSessionId === null || newId === open.record.chargerSessionId;
-    if (isRunning(state) && sameSession && meter >= last.meterKwh) {
+    // Still plugged in (charging or paused): the same plug-in, so the same session.
+    if ((isRunning(state) || state.plugged) && sameSession && meter >= last.meterKwh) {
       this.log.info({ session: open.record.id }, 'resuming the session that was open before the restart');
       return;
     }

@@ -30,6 +30,9 @@ export const sessionCostSchema = z.object({
 
 export const noteSchema = z.object({ at: epochMs, text: z.string() });
 
+/** A spell without energy inside a session (`to` null while it lasts); `reason` e.g. `fault`, `suspended_evse`. */
+export const pauseSchema = z.object({ from: epochMs, to: epochMs.nullable(), reason: z.string() });
+
 /** How the session's user was found. */
 export const USER_SOURCES = ['id_tag', 'charger', 'selected'] as const;
 export type UserSource = (typeof USER_SOURCES)[number];
@@ -62,10 +65,13 @@ export const sessionRecordSchema = z.object({
   stopReason: z.string().nullable(),
   cost: sessionCostSchema.nullable(),
   notes: z.array(noteSchema),
+  /** Added later: files written before have none (no pauses recorded). */
+  pauses: z.array(pauseSchema).optional(),
 });
 
 export type SessionRecord = z.infer<typeof sessionRecordSchema>;
 export type SessionNote = z.infer<typeof noteSchema>;
+export type SessionPause = z.infer<typeof pauseSchema>;
 export type StoredSessionCost = z.infer<typeof sessionCostSchema>;
 
 export const sessionsFileSchema = z.object({

@@ -32,6 +32,10 @@ export class RunningSession {
   unsaved: boolean;
   announced: boolean;
   announceTimer: TimerHandle | undefined;
+  /** Energy flowed at least once: only then is a spell without it a pause. */
+  charged: boolean;
+  /** The pause going on (also the last entry of record.pauses, with `to` null), and how it would end the session. */
+  pause: { from: number; reason: string; cause: string | null } | null = null;
   private costCache: { at: number; cost: number | null } | null = null;
 
   constructor(init: RunningSessionInit) {
@@ -46,6 +50,39 @@ export class RunningSession {
     this.lastPersistAt = init.now;
     this.unsaved = !init.restored;
     this.announced = init.restored;
+    this.charged = init.restored;
+    const ongoing = this.record.pauses?.at(-1);
+    if (ongoing && ongoing.to === null) {
+      const cause = ongoing.reason === 'fault' ? 'error' : ongoing.reason === 'stopped' ? 'stopped' : null;
+      this.pause = { from: ongoing.from, reason: ongoing.reason, cause };
+    }
+  }
+
+  /** No energy now: a pause begins (or a fault takes over the one going on). */
+  pauseAt(at: number, kind: { reason: string; cause: string | null }): void {
+    if (!this.charged) return;
+    const pauses = (this.record.pauses ??= []);
+    if (this.pause && (this.pause.reason === kind.reason || this.pause.reason === 'fault')) {
+      this.pause.cause ??= kind.cause;
+      return;
+    }
+    if (this.pause) {
+      // A fault inside a pause: the rest of the pause is the fault's.
+      pauses.at(-1)!.to = at;
+    }
+    this.pause = { from: at, ...kind };
+    pauses.push({ from: at, to: null, reason: kind.reason });
+    this.unsaved = true;
+  }
+
+  /** Energy flows (again): the pause going on ends. */
+  chargingAt(at: number): void {
+    this.charged = true;
+    if (!this.pause) return;
+    const last = this.record.pauses?.at(-1);
+    if (last && last.to === null) last.to = at;
+    this.pause = null;
+    this.unsaved = true;
   }
 
   /** The latest reading (kept or not), or the start. */
@@ -149,6 +186,8 @@ export class RunningSession {
     r.meterStopKwh = round3(meterStopKwh);
     r.energyKwh = round3(Math.max(0, meterStopKwh - (r.meterStartKwh ?? meterStopKwh)));
     r.stopReason = reason;
+    // A spell without energy at the end is how the session ended (its stop reason), not a pause in it.
+    if (r.pauses) r.pauses = r.pauses.filter((p) => p.to !== null);
     r.cost = tariff ? costSession(samples, tariff, timeZone) : null;
     return structuredClone(r);
   }

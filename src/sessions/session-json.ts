@@ -46,7 +46,17 @@ export function sessionToJson(
         cost: w.cost,
       })) ?? [],
     notes: record.notes.map((n) => ({ at: formatZonedIso(n.at, timeZone), text: n.text })),
+    pauses: pausesToJson(record, timeZone),
   };
+}
+
+/** Spells without energy inside the session; `to` null for one still going on. */
+function pausesToJson(record: SessionRecord, timeZone: string): Array<Record<string, unknown>> {
+  return (record.pauses ?? []).map((p) => ({
+    from: formatZonedIso(p.from, timeZone),
+    to: p.to === null ? null : formatZonedIso(p.to, timeZone),
+    reason: p.reason,
+  }));
 }
 
 /** Data of the `session_started` / `session_completed` events (bridge/event and the HA event entity). */
@@ -68,5 +78,6 @@ export function sessionEventData(
     cost: record.cost?.total ?? liveCost ?? null,
     currency: record.cost?.currency ?? null,
     stop_reason: record.stopReason,
+    pauses: pausesToJson(record, timeZone),
   };
 }

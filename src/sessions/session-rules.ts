@@ -54,17 +54,52 @@ export interface CloseContext {
   stopRequested: boolean;
   /** What the charger said when it stopped (already mapped), if anything. */
   chargerStopReason: string | null;
+  /** The open session's charger session id (BS20 chargeId, OCPP transactionId). */
+  chargerSessionId: string | null;
+  /** What stopped the energy in the pause the session is in, if it would end a session (`error`, `finished`…). */
+  pauseCause: string | null;
 }
 
-/** Why the open session ends with this state, or null while it goes on. */
+/**
+ * Why the open session ends with this state, or null while it goes on. A session is one plug-in
+ * (one transaction where the charger has them): it ends when the charger ends its transaction, the
+ * car leaves, or a stop is asked for; any other spell without energy is a pause inside it.
+ */
 export function closeReason(state: ChargerState, context: CloseContext): string | null {
+  const own = state.session;
+  const ended =
+    own?.endedAt != null &&
+    context.chargerSessionId !== null &&
+    own.chargerSessionId === context.chargerSessionId;
+  if (ended) {
+    const reason = stopReasonFromCharger(own.stopReason ?? 'other');
+    return reason === 'other' && context.pauseCause !== null ? context.pauseCause : reason;
+  }
   if (state.charging) return null;
-  if (!state.plugged) return 'unplugged';
-  if (state.status === 'suspended' || state.status === 'scheduled') return null;
-  if (state.status === 'error') return 'error';
+  // The car left: the session ends for what stopped the energy before (a fault that did not clear…).
+  if (!state.plugged) return context.pauseCause ?? 'unplugged';
   if (context.stopRequested) return 'remote';
   if (context.chargerStopReason !== null) return context.chargerStopReason;
-  return state.status === 'finished' ? 'finished' : 'stopped';
+  return null;
+}
+
+export interface PauseKind {
+  /** Recorded in the session's pauses. */
+  reason: string;
+  /** The stop reason when the session ends in this pause; null: the car paused (it ends `unplugged`). */
+  cause: string | null;
+}
+
+/** What kind of pause a state without energy is, inside an open session. */
+export function pauseKind(state: ChargerState, chargerStopReason: string | null): PauseKind {
+  if (state.status === 'error') return { reason: 'fault', cause: 'error' };
+  if (state.status === 'scheduled') return { reason: 'scheduled', cause: null };
+  const ocpp = state.raw.ocppStatus;
+  if (ocpp === 'SuspendedEVSE') return { reason: 'suspended_evse', cause: null };
+  if (ocpp === 'SuspendedEV') return { reason: 'suspended_ev', cause: null };
+  if (state.status === 'suspended') return { reason: 'suspended', cause: null };
+  const cause = chargerStopReason ?? (state.status === 'finished' ? 'finished' : 'stopped');
+  return { reason: 'stopped', cause };
 }
 
 /**

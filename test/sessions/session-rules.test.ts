@@ -13,7 +13,18 @@ const state = (patch: Partial<ChargerState>): ChargerState => ({
   link: 'online',
   ...patch,
 });
-const quiet = { stopRequested: false, chargerStopReason: null };
+const txSession = (id: string) => ({
+  chargerSessionId: id,
+  startedAt: 0,
+  energyKwh: 1,
+  durationS: null,
+  userId: null,
+  idTag: null,
+  currentA: null,
+  limitEnergyKwh: null,
+  limitMinutes: null,
+});
+const quiet = { stopRequested: false, chargerStopReason: null, chargerSessionId: 'tx-1', pauseCause: null };
 
 describe('session rules', () => {
   it('opens on energy flowing, or on an authorised suspended transaction only', () => {
@@ -23,21 +34,35 @@ describe('session rules', () => {
     expect(shouldOpen(state({ plugged: true, status: 'plugged' }), 'tx-1')).toBe(false);
   });
 
-  it('closes for the right reason, and not while charging or paused', () => {
+  it('closes when the plug-in ends for what ended it, and pauses otherwise', () => {
     expect(closeReason(state({ charging: true, plugged: false }), quiet)).toBeNull();
     expect(closeReason(state({ plugged: true, status: 'suspended' }), quiet)).toBeNull();
     expect(closeReason(state({ plugged: false, status: 'available' }), quiet)).toBe('unplugged');
-    expect(closeReason(state({ plugged: true, status: 'error' }), { ...quiet, stopRequested: true })).toBe(
+    // A fault, a stop by the charger or a schedule while plugged in: a pause, not the end.
+    expect(closeReason(state({ plugged: true, status: 'error' }), quiet)).toBeNull();
+    expect(closeReason(state({ plugged: true, status: 'finished' }), quiet)).toBeNull();
+    expect(closeReason(state({ plugged: true, status: 'plugged' }), quiet)).toBeNull();
+    // The car leaves during a fault that did not clear, or after the charger finished.
+    expect(closeReason(state({ plugged: false, status: 'error' }), { ...quiet, pauseCause: 'error' })).toBe(
       'error',
     );
+    expect(closeReason(state({ plugged: false }), { ...quiet, pauseCause: 'finished' })).toBe('finished');
     expect(closeReason(state({ plugged: true, status: 'finished' }), { ...quiet, stopRequested: true })).toBe(
       'remote',
     );
     expect(
       closeReason(state({ plugged: true, status: 'finished' }), { ...quiet, chargerStopReason: 'local' }),
     ).toBe('local');
-    expect(closeReason(state({ plugged: true, status: 'finished' }), quiet)).toBe('finished');
-    expect(closeReason(state({ plugged: true, status: 'plugged' }), quiet)).toBe('stopped');
+    // The charger ended its transaction: its reason, even while the car stays.
+    const ended = (stopReason: string, id = 'tx-1') =>
+      state({
+        plugged: true,
+        status: 'finished',
+        session: { ...emptyState(0).session, ...txSession(id), endedAt: 5, stopReason },
+      });
+    expect(closeReason(ended('EVDisconnected'), quiet)).toBe('unplugged');
+    expect(closeReason(ended('Other'), { ...quiet, pauseCause: 'error' })).toBe('error');
+    expect(closeReason(ended('Remote', 'tx-0'), quiet)).toBeNull(); // another transaction's end
   });
 
   it('maps charger stop reasons', () => {

@@ -171,6 +171,8 @@ function sessionOf(
     currentA: limitA,
     limitEnergyKwh: null,
     limitMinutes: null,
+    endedAt: tx.stoppedAt,
+    stopReason: tx.stopReason,
   };
 }
 

@@ -53,7 +53,8 @@ export function meaningOf(status: ChargePointStatus, transactionOpen: boolean): 
       // Out of service (ChangeAvailability or the charger's own choice): not usable, no error.
       return { plugged: false, charging: false, status: 'offline' };
     case 'Faulted':
-      return { plugged: false, charging: false, status: 'error' };
+      // A fault inside a transaction does not unplug the car: the transaction (and session) goes on.
+      return { plugged: transactionOpen, charging: false, status: 'error' };
   }
 }
 
