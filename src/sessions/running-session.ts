@@ -61,7 +61,8 @@ export class RunningSession {
   /** No energy now: a pause begins (or a fault takes over the one going on). */
   pauseAt(at: number, kind: { reason: string; cause: string | null }): void {
     if (!this.charged) return;
-    const pauses = (this.record.pauses ??= []);
+    this.record.pauses ??= [];
+    const pauses = this.record.pauses;
     if (this.pause && (this.pause.reason === kind.reason || this.pause.reason === 'fault')) {
       this.pause.cause ??= kind.cause;
       return;
