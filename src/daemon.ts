@@ -2,13 +2,14 @@
  * The composition root: builds every part from the configuration, starts them in order and stops
  * them in reverse. No protocol or Home Assistant logic lives here, only wiring.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { chargebridgeVersion } from './cli/version.js';
 import { type LoadedConfig, redactConfig, snakifyKeys } from './config/index.js';
 import type { Charger } from './core/charger.js';
 import { type Clock, systemClock } from './core/clock.js';
+import { prepareDataDir } from './core/data-dir.js';
 import { lockDataDir } from './core/data-dir-lock.js';
 import { UnsavedDataError, type UnsavedFile } from './core/unsaved-data.js';
 import { createBs20Charger } from './evse-master/create.js';
@@ -70,7 +71,8 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
   const unsavedAtStop: UnsavedFile[] = [];
 
   try {
-    mkdirSync(config.dataDir, { recursive: true });
+    // First of all: a data_dir that cannot be made or written stops the start here, naming it.
+    prepareDataDir(config.dataDir);
     // Before the broker or any store opens: a second daemon on this folder must change nothing.
     const lock = lockDataDir(config.dataDir, { logger: log });
     stopSteps.push(['data dir lock', async () => lock.release()]);
