@@ -95,6 +95,7 @@ export class RunningSession {
   observe(state: ChargerState, meterKwh: number, now: number, users: UserDirectory): boolean {
     const r = this.record;
     const kept = this.keeper.observe({ at: now, meterKwh });
+    if (state.charging) this.charged = true;
     r.energyKwh = round3(Math.max(0, this.last.meterKwh - (r.meterStartKwh ?? this.last.meterKwh)));
     if (state.powerW !== null && state.powerW > (r.peakPowerW ?? Number.NEGATIVE_INFINITY))
       r.peakPowerW = state.powerW;
