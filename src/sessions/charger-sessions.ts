@@ -91,7 +91,10 @@ export class ChargerSessions {
   private stopRequestedAt: number | null = null;
   private chargerStopReason: string | null = null;
   private readonly unsubscribe: Array<() => void> = [];
-  /** The open session's pause has been watched from its start with the link up (no session could end unseen). */
+  /**
+   * The open session paused and the link stayed up since: a new charger session id now is a restart
+   * inside the same plug-in (the charger's status can show energy before it names the new id).
+   */
   private pauseWatched = false;
   /** Charge records the charger sent since we started (it replays them until acknowledged). */
   private readonly records: ChargeRecordView[] = [];
@@ -228,10 +231,11 @@ export class ChargerSessions {
         if (open === this.joinedLate) this.startWhereTheChargerDid(open, state, meter);
         this.persist(open);
         this.announce(open);
-      } else if (open.pause && this.pauseWatched && state.plugged) {
+      } else if (this.pauseWatched && state.plugged) {
         // A restart inside the same plug-in (a schedule, a charging profile): the charger numbers it
         // anew, the session goes on.
         open.adopt(state, newId, this.o.users);
+        this.pauseWatched = false;
         this.persist(open);
       } else {
         // The charger moved on to another session while we were not looking (link down).
@@ -255,7 +259,7 @@ export class ChargerSessions {
       if (reason) this.close(open, reason, now, Math.max(meter, open.last.meterKwh));
       else if (state.charging) open.chargingAt(now);
       else {
-        if (!open.pause) this.pauseWatched = true;
+        this.pauseWatched = true;
         open.pauseAt(now, pauseKind(state, this.chargerStopReason));
         if (open.unsaved) this.persist(open);
       }
@@ -400,6 +404,7 @@ export class ChargerSessions {
     this.takeStoredNotes(open);
     const closed = open.finish(reason, endedAt, meterStopKwh, this.o.tariff, this.o.timeZone);
     if (this.open === open) this.open = null;
+    this.pauseWatched = false;
     if (closed.chargerSessionId !== null) this.lastClosedChargerSessionId = closed.chargerSessionId;
     this.lastClosedMeterKwh = closed.meterStopKwh;
     this.lastClosedEndedAt = closed.endedAt ?? endedAt;
