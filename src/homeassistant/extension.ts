@@ -21,7 +21,7 @@ import { eventToJson } from './events.js';
 import { formatLocalIso } from './local-time.js';
 import type { SessionHooks } from './next-session.js';
 import type { ChargerStateExtras } from './state.js';
-import { BRIDGE_DEVICE_ID, createTopics, type Topics } from './topics.js';
+import { BRIDGE_DEVICE_ID, createTopics, deviceIdFor, type Topics } from './topics.js';
 
 export type { SessionFeatures } from './charger-binding.js';
 
@@ -305,6 +305,7 @@ export class HomeAssistantExtension {
 
   /** Chargers gone from the configuration leave Home Assistant, unless none is configured at all. */
   private planRemovals(): void {
+    this.backfillRetainedTopics();
     const kept = this.discovery.planRemovals(this.configuredDevices(), this.bindings.size > 0);
     if (kept.length === 0) return;
     this.log.warn(
@@ -313,6 +314,23 @@ export class HomeAssistantExtension {
         '(an emptied or damaged configuration file?). To remove them on purpose, publish {} to the ' +
         'request topic, or remove chargers while at least one stays configured',
     );
+  }
+
+  /**
+   * A registry written before it recorded each device's retained topics: charger ids are
+   * `[a-z0-9_]`, so the id behind `chargebridge_<id>` is known and its topics follow (under today's
+   * base topic, the best guess left).
+   */
+  private backfillRetainedTopics(): void {
+    const prefix = deviceIdFor('');
+    for (const [deviceId, device] of [...this.registry.devices()]) {
+      if (device.retained || deviceId === BRIDGE_DEVICE_ID || !deviceId.startsWith(prefix)) continue;
+      const id = deviceId.slice(prefix.length);
+      this.registry.set(deviceId, {
+        ...device,
+        retained: [this.topics.chargerStateTopic(id), this.topics.chargerAvailabilityTopic(id)],
+      });
+    }
   }
 
   /** The on-purpose removal of every device not configured now, even when that is all chargers. */
