@@ -196,6 +196,9 @@ describeEach(brokers)('Home Assistant discovery against $name', (kind) => {
     await third.barrier();
     await third.clock.advance(2000);
     await third.waitAfter(birth, staleTopic, (m) => m.text === '');
+    // The registry entry predates recorded state topics: they follow from the device id.
+    await third.waitAfter(birth, `${third.base}/carport`, (m) => m.text === '');
+    await third.waitAfter(birth, `${third.base}/carport/availability`, (m) => m.text === '');
     await third.barrier(); // the removal's acknowledgement has reached the daemon
     await third.ext.stop();
     const after = JSON.parse(await readFile(registryFile, 'utf8')) as { devices: Record<string, unknown> };
