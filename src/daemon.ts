@@ -11,6 +11,7 @@ import type { Charger } from './core/charger.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { prepareDataDir } from './core/data-dir.js';
 import { lockDataDir } from './core/data-dir-lock.js';
+import { StoreProblems } from './core/store-problems.js';
 import { UnsavedDataError, type UnsavedFile } from './core/unsaved-data.js';
 import { createBs20Charger } from './evse-master/create.js';
 import type { SimulatedBs20 } from './evse-master/simulator/index.js';
@@ -132,7 +133,16 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
     const bridgeApi = new BridgeApi({ connection, baseTopic: config.mqtt.baseTopic, logger: log });
     // ocpp/* requests: station operations without a Home Assistant entity (reset, availability, …).
     if (ocppServer) registerOcppRequests(bridgeApi, ocppServer);
-    const sessions = await openSessionService({ config, chargers, bridgeApi, clock, logger: log });
+    // Shown on the bridge device until resolved: a store_problem event alone is missed by a late client.
+    const storeProblems = new StoreProblems();
+    const sessions = await openSessionService({
+      config,
+      chargers,
+      bridgeApi,
+      clock,
+      logger: log,
+      problems: storeProblems,
+    });
     const homeAssistant = new HomeAssistantExtension({
       connection,
       bridgeApi,
@@ -160,6 +170,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
       sessionHooks: (id) => sessions.sessionHooks(id),
       onRestartRequest: deps.onRestartRequest,
       ...(deps.restartProblem ? { restartProblem: deps.restartProblem } : {}),
+      storeProblems,
       getLogLevel: () => log.level,
       setLogLevel: (level) => {
         log.level = level;

@@ -1,9 +1,10 @@
 /**
  * The bridge's own topics: `<base>/bridge/state` (also the last will), the retained `bridge/info`,
- * and the `log_level` and `restart` requests behind the bridge device's controls.
+ * and the `log_level`, `restart` and `store_problems/clear` requests behind the bridge device's controls.
  */
 import { z } from 'zod';
 import type { Charger } from '../core/charger.js';
+import type { StoreProblems } from '../core/store-problems.js';
 import type { Logger } from '../log.js';
 import type { BridgeApi } from '../mqtt/bridge-api.js';
 import type { MqttConnectionOptions } from '../mqtt/connection.js';
@@ -35,6 +36,8 @@ export interface BridgePublisherOptions {
   onRestartRequest?: () => void | Promise<void>;
   /** Why a restart would fail now (the configuration file has errors); null: go ahead. */
   restartProblem?: () => string | null;
+  /** Shown in `bridge/info` (the bridge's problem sensor) until resolved or cleared. */
+  storeProblems?: StoreProblems;
   logger: Logger;
 }
 
@@ -48,6 +51,11 @@ export class BridgePublisher {
     this.o = options;
     this.retained = new RetainedPublisher(options.connection);
     this.log = options.logger;
+    options.storeProblems?.events.on('changed', () => {
+      this.publishInfo().catch((err: unknown) =>
+        this.log.warn({ err: errorText(err) }, 'could not publish bridge info'),
+      );
+    });
   }
 
   /** Answer `bridge/request/log_level` and `bridge/request/restart` (once per BridgeApi). */
@@ -75,6 +83,12 @@ export class BridgePublisher {
       });
       return {};
     });
+    // Corrupt files stay listed until the user has looked (the bad copy is kept as *.corrupt-*).
+    this.o.bridgeApi.register('store_problems/clear', z.object({}), () => {
+      const cleared = this.o.storeProblems?.resolve(() => true) ?? 0;
+      this.log.info({ cleared }, 'store problems cleared');
+      return { cleared };
+    });
   }
 
   async publishOnline(): Promise<void> {
@@ -97,6 +111,7 @@ export class BridgePublisher {
         online: c.getState().link === 'online',
       })),
       config: this.o.configSummary(),
+      storeProblems: this.o.storeProblems?.list() ?? [],
     });
     await this.retained.publish(this.o.topics.bridgeInfoTopic(), JSON.stringify(info));
   }

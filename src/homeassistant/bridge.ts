@@ -3,6 +3,7 @@
  * `<base>/bridge/info` JSON their templates read.
  */
 import type { ChargerKind } from '../core/charger.js';
+import type { StoreProblem } from '../core/store-problems.js';
 import { type EntityDef, jsonValue } from './entity-types.js';
 import { LOG_LEVELS } from './enums.js';
 
@@ -51,6 +52,28 @@ export const BRIDGE_ENTITIES: readonly EntityDef[] = [
     fields: { command_template: '{"value": "{{ value }}"}' },
   },
   {
+    // ON while a store problem is unresolved; its details are the attributes (the newest first).
+    key: 'store_problem',
+    platform: 'binary_sensor',
+    name: 'Store problem',
+    deviceClass: 'problem',
+    category: 'diagnostic',
+    source: 'bridge_info',
+    valueTemplate: "{{ 'ON' if value_json.store_problems else 'OFF' }}",
+    attributesTemplate:
+      '{{ dict(value_json.store_problems[-1] if value_json.store_problems else {}, ' +
+      'count=value_json.store_problems | length, problems=value_json.store_problems) | tojson }}',
+  },
+  {
+    key: 'clear_store_problems',
+    platform: 'button',
+    name: 'Clear store problems',
+    category: 'diagnostic',
+    icon: 'mdi:check-circle-outline',
+    command: { bridgeRequest: 'store_problems/clear' },
+    fields: { payload_press: '{}' },
+  },
+  {
     key: 'restart',
     platform: 'button',
     name: 'Restart',
@@ -67,6 +90,8 @@ export interface BridgeInfoInput {
   chargers: ReadonlyArray<{ id: string; name: string; kind: ChargerKind; online: boolean }>;
   /** Configuration summary, already without secrets. */
   config?: Record<string, unknown>;
+  /** Unresolved store problems, oldest first. */
+  storeProblems?: readonly StoreProblem[];
 }
 
 /** The retained `<base>/bridge/info` payload; chargers sorted by id so the string is stable. */
@@ -80,6 +105,14 @@ export function bridgeInfoToJson(input: BridgeInfoInput): Record<string, unknown
     chargers_online: chargers.filter((c) => c.online).length,
     chargers,
     config: input.config ?? {},
+    store_problems: (input.storeProblems ?? []).map((p) => ({
+      file: p.file,
+      kind: p.kind,
+      reason: p.reason,
+      moved_to: p.movedTo,
+      recovered_from: p.recoveredFrom,
+      at: new Date(p.at).toISOString(),
+    })),
   };
 }
 

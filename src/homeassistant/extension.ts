@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { Charger } from '../core/charger.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
+import type { StoreProblems } from '../core/store-problems.js';
 import type { Logger } from '../log.js';
 import type { BridgeApi } from '../mqtt/bridge-api.js';
 import type { MqttConnection } from '../mqtt/connection.js';
@@ -53,6 +54,8 @@ export interface HomeAssistantOptions {
   onRestartRequest?: () => void | Promise<void>;
   /** Checked before a restart is accepted: why it would fail (a broken config file), or null. */
   restartProblem?: () => string | null;
+  /** Store problems for the bridge's problem sensor (see BridgePublisher). */
+  storeProblems?: StoreProblems;
   /** Applies a new log level; default sets `logger.level` (pino children follow their parent). */
   setLogLevel?: (level: LogLevel) => void;
   getLogLevel?: () => string;
@@ -120,6 +123,7 @@ export class HomeAssistantExtension {
         }),
       ...(options.onRestartRequest ? { onRestartRequest: options.onRestartRequest } : {}),
       ...(options.restartProblem ? { restartProblem: options.restartProblem } : {}),
+      ...(options.storeProblems ? { storeProblems: options.storeProblems } : {}),
       logger: this.log,
     });
     this.router = new CommandRouter({

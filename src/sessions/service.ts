@@ -6,6 +6,7 @@
 import type { ChargebridgeConfig } from '../config/index.js';
 import type { Charger } from '../core/charger.js';
 import type { Clock } from '../core/clock.js';
+import type { StoreProblems } from '../core/store-problems.js';
 import { UnsavedDataError } from '../core/unsaved-data.js';
 import type { SessionHooks } from '../homeassistant/next-session.js';
 import type { ChargerStateExtras } from '../homeassistant/state.js';
@@ -25,6 +26,8 @@ export interface SessionServiceOptions {
   bridgeApi: Pick<BridgeApi, 'register' | 'publishEvent'>;
   clock: Clock;
   logger: Logger;
+  /** Where store problems stay until resolved (the bridge's problem sensor). */
+  problems?: StoreProblems;
 }
 
 export interface SessionService {
@@ -61,7 +64,14 @@ export async function openSessionService(options: SessionServiceOptions): Promis
     clock,
     logger: log,
     // A damaged store file was kept aside and the last good copy loaded: tell the user where.
-    onProblem: (problem) => (started ? tell(problem) : atOpen.push(problem)),
+    onProblem: (problem) => {
+      options.problems?.add(problem);
+      if (started) tell(problem);
+      else atOpen.push(problem);
+    },
+    // A failed write is resolved once everything kept in memory is on disk.
+    onWritesRecovered: () =>
+      options.problems?.resolve((p) => p.kind === 'write_failed' && p.file.startsWith(store.dir)),
   });
   const tracker = new SessionTracker({
     store,

@@ -59,6 +59,8 @@ export interface SessionStoreOptions {
   logger?: Logger;
   /** Called for each corrupt or missing file found while loading, and when writes start failing (for bridge/event). */
   onProblem?: (problem: FileProblem) => void;
+  /** Called when writes work again after failing: everything kept in memory is on disk. */
+  onWritesRecovered?: () => void;
 }
 
 interface Shard {
@@ -437,6 +439,7 @@ export class SessionStore {
       if (this.lastError !== null && !this.openDirty && [...this.shards.values()].every((s) => !s.dirty)) {
         this.log.info('session store writes work again; everything kept in memory is saved');
         this.lastError = null;
+        this.o.onWritesRecovered?.();
       }
       return { saved: true };
     } catch (err) {

@@ -315,8 +315,20 @@ describe('bridge discovery', () => {
       'version',
       'chargers_online',
       'log_level',
+      'store_problem',
+      'clear_store_problems',
       'restart',
     ]);
+    expect(c.store_problem).toMatchObject({
+      p: 'binary_sensor',
+      device_class: 'problem',
+      state_topic: 'chargebridge/bridge/info',
+    });
+    expect(c.clear_store_problems).toMatchObject({
+      p: 'button',
+      command_topic: 'chargebridge/bridge/request/store_problems/clear',
+      payload_press: '{}',
+    });
     expect(c.connection_state).toMatchObject({
       p: 'binary_sensor',
       device_class: 'connectivity',
