@@ -1,9 +1,10 @@
 /**
  * A lowdb adapter for a JSON file that must survive power cuts and bad files.
  *
- * Write: serialize to `<file>.tmp`, fsync, keep the current file as `<file>.bak` (hard link, or a
- * copy where links are not supported), rename the temp file over the file, fsync the directory.
- * At every step the disk holds a complete old or new file.
+ * Write: serialize to a temp file `<file>.tmp-<pid>-<hex>` (core/durable-file.ts: unique, removed when
+ * the write fails, leftovers of a crash removed by read()), fsync, keep the current file as
+ * `<file>.bak` (hard link, or a copy where links are not supported), rename the temp file over the
+ * file, fsync the directory. At every step the disk holds a complete old or new file.
  *
  * Read: a file that is not JSON or fails the schema is moved aside to `<file>.corrupt-<time>` (never
  * deleted), reported, and the last good copy `<file>.bak` is loaded instead.
@@ -14,6 +15,8 @@ import { basename, dirname } from 'node:path';
 import type { Adapter } from 'lowdb';
 import type { z } from 'zod';
 import { type Clock, systemClock } from '../core/clock.js';
+import { makeDirectory } from '../core/data-dir.js';
+import { claimTempPath, releaseTempPath, removeStaleTempFiles } from '../core/durable-file.js';
 import { type Logger, silentLogger } from '../log.js';
 
 /** `write_failed`: a file could not be written; its data stays in memory and is written at the next change. */
@@ -45,7 +48,7 @@ export class StoreFileError extends Error {
 /** The file operations used; tests replace single ones to simulate a crash between steps. */
 export type DurableFs = Pick<
   typeof nodeFs,
-  'readFile' | 'open' | 'rename' | 'link' | 'unlink' | 'copyFile' | 'mkdir' | 'access'
+  'readFile' | 'open' | 'rename' | 'link' | 'unlink' | 'copyFile' | 'mkdir' | 'access' | 'readdir'
 >;
 
 export interface DurableJsonFileOptions<T> {
@@ -71,7 +74,6 @@ interface QueuedWrite {
 export class DurableJsonFile<T> implements Adapter<T> {
   readonly path: string;
   readonly backupPath: string;
-  readonly tempPath: string;
   /** Every problem met so far, oldest first. */
   readonly problems: FileProblem[] = [];
   private readonly o: DurableJsonFileOptions<T>;
@@ -85,13 +87,16 @@ export class DurableJsonFile<T> implements Adapter<T> {
     this.o = options;
     this.path = options.path;
     this.backupPath = `${options.path}.bak`;
-    this.tempPath = `${options.path}.tmp`;
     this.fs = { ...nodeFs, ...options.fs } as DurableFs;
     this.clock = options.clock ?? systemClock;
     this.log = (options.logger ?? silentLogger()).child({ store: basename(options.path) });
   }
 
   async read(): Promise<T | null> {
+    if (!this.o.readOnly) {
+      // Temp files of writes a crash or a full disk cut short hold nothing the file does not.
+      for (const p of [this.path, this.backupPath]) await removeStaleTempFiles(p, this.fs);
+    }
     const main = await this.load(this.path);
     if (main.status === 'ok') return main.data;
     const backup = await this.load(this.backupPath);
@@ -150,9 +155,10 @@ export class DurableJsonFile<T> implements Adapter<T> {
     if (this.o.readOnly) throw new StoreFileError(`${this.path} is open read-only`);
     if (this.running || this.queued) throw new Error(`${this.path}: writeSync while a write() is running`);
     const body = `${JSON.stringify(data)}\n`;
+    const tempPath = claimTempPath(this.path);
     try {
-      syncFs.mkdirSync(dirname(this.path), { recursive: true });
-      const temp = syncFs.openSync(this.tempPath, 'w', 0o600);
+      makeDirectory(dirname(this.path));
+      const temp = syncFs.openSync(tempPath, 'w', 0o600);
       try {
         syncFs.writeFileSync(temp, body, 'utf8');
         syncFs.fsyncSync(temp);
@@ -160,12 +166,12 @@ export class DurableJsonFile<T> implements Adapter<T> {
         syncFs.closeSync(temp);
       }
       if (syncFs.existsSync(this.path)) this.keepBackupSync();
-      syncFs.renameSync(this.tempPath, this.path);
+      syncFs.renameSync(tempPath, this.path);
       syncDirectorySync(dirname(this.path));
     } catch (err) {
       // A full disk leaves a 0-byte or partial temp file; it holds nothing worth keeping.
       try {
-        syncFs.rmSync(this.tempPath, { force: true });
+        syncFs.rmSync(tempPath, { force: true });
       } catch {
         // No folder to hold it (the error below says why).
       }
@@ -174,12 +180,25 @@ export class DurableJsonFile<T> implements Adapter<T> {
         (err as NodeJS.ErrnoException).code,
         { cause: err },
       );
+    } finally {
+      releaseTempPath(tempPath);
     }
   }
 
   private keepBackupSync(): void {
-    const staging = `${this.backupPath}.tmp`;
-    syncFs.rmSync(staging, { force: true });
+    const staging = claimTempPath(this.backupPath);
+    try {
+      this.stageBackupSync(staging);
+      syncFs.renameSync(staging, this.backupPath);
+    } catch (err) {
+      syncFs.rmSync(staging, { force: true });
+      throw err;
+    } finally {
+      releaseTempPath(staging);
+    }
+  }
+
+  private stageBackupSync(staging: string): void {
     try {
       syncFs.linkSync(this.path, staging);
     } catch {
@@ -191,7 +210,6 @@ export class DurableJsonFile<T> implements Adapter<T> {
         syncFs.closeSync(copy);
       }
     }
-    syncFs.renameSync(staging, this.backupPath);
   }
 
   private async pump(): Promise<void> {
@@ -210,9 +228,11 @@ export class DurableJsonFile<T> implements Adapter<T> {
 
   private async writeNow(body: string): Promise<void> {
     const { fs } = this;
+    const tempPath = claimTempPath(this.path);
     try {
-      await fs.mkdir(dirname(this.path), { recursive: true });
-      const temp = await fs.open(this.tempPath, 'w', 0o600);
+      // Not fs.mkdir's recursive mode: it never returns on /proc-like folders (core/data-dir.ts).
+      makeDirectory(dirname(this.path));
+      const temp = await fs.open(tempPath, 'w', 0o600);
       try {
         await temp.writeFile(body, 'utf8');
         await temp.sync();
@@ -220,25 +240,38 @@ export class DurableJsonFile<T> implements Adapter<T> {
         await temp.close();
       }
       if (await exists(fs, this.path)) await this.keepBackup();
-      await fs.rename(this.tempPath, this.path);
+      await fs.rename(tempPath, this.path);
       await syncDirectory(fs, dirname(this.path));
     } catch (err) {
       // A full disk leaves a 0-byte or partial temp file; it holds nothing worth keeping.
-      await fs.unlink(this.tempPath).catch(() => undefined);
+      await fs.unlink(tempPath).catch(() => undefined);
       const code = (err as NodeJS.ErrnoException).code;
       throw new StoreFileError(
         `cannot write ${this.path}: ${describeFsError(err)}; the data stays in memory and is written again at the next change`,
         code,
         { cause: err },
       );
+    } finally {
+      releaseTempPath(tempPath);
     }
   }
 
   /** `<file>.bak` becomes the current file, atomically (link or copy to a temp name, then rename). */
   private async keepBackup(): Promise<void> {
+    const staging = claimTempPath(this.backupPath);
+    try {
+      await this.stageBackup(staging);
+      await this.fs.rename(staging, this.backupPath);
+    } catch (err) {
+      await this.fs.unlink(staging).catch(() => undefined);
+      throw err;
+    } finally {
+      releaseTempPath(staging);
+    }
+  }
+
+  private async stageBackup(staging: string): Promise<void> {
     const { fs } = this;
-    const staging = `${this.backupPath}.tmp`;
-    await fs.unlink(staging).catch(ignoreMissing);
     try {
       await fs.link(this.path, staging);
     } catch {
@@ -251,7 +284,6 @@ export class DurableJsonFile<T> implements Adapter<T> {
         await copy.close();
       }
     }
-    await fs.rename(staging, this.backupPath);
   }
 
   private async load(path: string): Promise<Loaded<T>> {
@@ -341,10 +373,6 @@ function syncDirectorySync(dir: string): void {
   } finally {
     syncFs.closeSync(handle);
   }
-}
-
-function ignoreMissing(err: unknown): void {
-  if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
 }
 
 function describeFsError(err: unknown): string {

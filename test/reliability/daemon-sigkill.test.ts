@@ -163,9 +163,10 @@ interface ChargerSession {
 }
 
 function tempWriteMatches(file: 'open' | 'month' | 'queue', name: string): boolean {
-  if (file === 'open') return name === 'open.json.tmp';
-  if (file === 'month') return /^\d{4}-\d{2}\.json\.tmp$/.test(name);
-  return name === 'garage.queue.json.tmp';
+  // Temp files are <file>.tmp-<pid>-<8 hex> (core/durable-file.ts).
+  if (file === 'open') return /^open\.json\.tmp-\d+-[0-9a-f]{8}$/.test(name);
+  if (file === 'month') return /^\d{4}-\d{2}\.json\.tmp-\d+-[0-9a-f]{8}$/.test(name);
+  return /^garage\.queue\.json\.tmp-\d+-[0-9a-f]{8}$/.test(name);
 }
 
 /** The energy register (Wh) of an OCPP MeterValue, if it has one. */

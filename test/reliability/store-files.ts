@@ -21,7 +21,7 @@ export interface SessionFiles {
   closed: SessionRecord[];
   /** Sessions in open.json that are not closed already (the store drops those at load). */
   open: SessionRecord[];
-  /** `*.tmp`: a write cut short; the daemon never reads them. */
+  /** `*.tmp-<pid>-<hex>`: a write cut short; the daemon never reads them and removes them at start. */
   unfinished: string[];
   /** `*.corrupt-*`: files the daemon moved aside. */
   aside: string[];
@@ -59,7 +59,7 @@ export function readSessionFiles(dataDir: string): SessionFiles {
   return {
     closed,
     open: open.filter((r) => !closedIds.has(r.id)),
-    unfinished: names.filter((n) => n.endsWith('.tmp')),
+    unfinished: names.filter((n) => /\.tmp-\d+-[0-9a-f]{8}$/.test(n)),
     aside: names.filter((n) => n.includes('.corrupt-')),
     names,
   };

@@ -100,7 +100,7 @@ describe('DurableJsonFile with lowdb', () => {
     const crashing = adapter({
       fs: {
         rename: async (from, to) => {
-          if (String(from).endsWith('.tmp') && String(to) === path) throw new Error('power cut');
+          if (String(from).includes('.tmp-') && String(to) === path) throw new Error('power cut');
           return fsp.rename(from, to);
         },
       },
@@ -269,12 +269,43 @@ describe('DurableJsonFile with lowdb', () => {
 
   it('writeSync leaves no temp file behind when it fails', () => {
     const { file } = adapter();
-    mkdirSync(`${path}.bak.tmp`);
+    mkdirSync(`${path}.bak`);
     writeFileSync(path, '{"version":1,"items":[]}');
-    // The backup's staging name is taken by a folder, so the write fails after the temp file exists.
-    writeFileSync(join(`${path}.bak.tmp`, 'x'), 'x');
+    // The backup's name is taken by a folder, so the write fails after both temp files exist.
+    writeFileSync(join(`${path}.bak`, 'x'), 'x');
     expect(() => file.writeSync({ version: 1, items: ['new'] })).toThrow(StoreFileError);
-    expect(readdirSync(dir).sort()).toEqual(['store.json', 'store.json.bak.tmp']);
+    expect(readdirSync(dir).sort()).toEqual(['store.json', 'store.json.bak']);
+  });
+
+  it('writes through unique temp names and removes only its own leftovers at start', async () => {
+    const opened: string[] = [];
+    const { file } = adapter({
+      fs: {
+        open: async (p, flags, mode) => {
+          if (flags === 'w') opened.push(String(p));
+          return fsp.open(p, flags, mode);
+        },
+      },
+    });
+    await file.write({ version: 1, items: ['one'] });
+    await file.write({ version: 1, items: ['two'] });
+    expect(opened).toHaveLength(2);
+    for (const temp of opened) expect(temp).toMatch(new RegExp(`^${path}\\.tmp-${process.pid}-[0-9a-f]{8}$`));
+    expect(opened[0]).not.toBe(opened[1]);
+
+    // A crash (another pid) left temp files of the file and of its backup; the user left files that
+    // only look alike.
+    const leftovers = ['store.json.tmp-4242-0badf00d', 'store.json.bak.tmp-4242-deadbeef'];
+    const theirs = [
+      'store.json.tmp',
+      'store.json.tmp-notes',
+      'other.json.tmp-4242-0badf00d',
+      'store.json.tmp-1-xyz',
+    ];
+    for (const name of [...leftovers, ...theirs]) writeFileSync(join(dir, name), '');
+    const { file: restarted } = adapter();
+    expect(await restarted.read()).toEqual({ version: 1, items: ['two'] });
+    expect(readdirSync(dir).sort()).toEqual(['store.json', 'store.json.bak', ...theirs].sort());
   });
 
   it('runs writes one at a time and lets the newest waiting one win', async () => {
