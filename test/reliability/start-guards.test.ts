@@ -143,7 +143,7 @@ describe('chargebridge run refuses what would delete things by accident', () => 
     const first = spawn(firstConfig);
     await lineMatching(first, /chargebridge started/);
     const pid = first.child.pid;
-    expect(readFileSync(path.join(dataDir, LOCK_FILE_NAME), 'utf8').trim()).toBe(String(pid));
+    expect(readFileSync(path.join(dataDir, LOCK_FILE_NAME), 'utf8').split('\n')[0]).toBe(String(pid));
 
     const second = spawn(secondConfig);
     await second.exited;
@@ -153,7 +153,7 @@ describe('chargebridge run refuses what would delete things by accident', () => 
     expect(refusal).toContain(path.join(dataDir, LOCK_FILE_NAME));
     // It opened nothing (no broker, no store) and left the first one's lock alone.
     expect(second.logged(/embedded-broker|chargebridge started/)).toEqual([]);
-    expect(readFileSync(path.join(dataDir, LOCK_FILE_NAME), 'utf8').trim()).toBe(String(pid));
+    expect(readFileSync(path.join(dataDir, LOCK_FILE_NAME), 'utf8').split('\n')[0]).toBe(String(pid));
     expect(first.running).toBe(true);
 
     await first.stop();
