@@ -367,7 +367,7 @@ export class SessionStore {
       const parts: string[] = [];
       if (ids.length === 0) {
         parts.push(
-          `${openPath} could not be updated; it still lists sessions closed since, which the next start takes from their month files`,
+          `${openPath} could not be updated; it still lists sessions closed since, which the next start takes from their month files or journals`,
         );
       }
       if (kept.length > 0 && openAt !== null) {
