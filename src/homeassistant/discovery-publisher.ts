@@ -71,9 +71,9 @@ export class DiscoveryPublisher {
 
   /**
    * Devices this instance published before and that are not in `configured`: each becomes a pending
-   * removal (logged with its id and name), delivered by publishRemovals. With `allowAll` false and no
-   * charger configured nothing is marked: an empty list is far more often a damaged file than a wish
-   * to remove every charger. Returns the devices kept for that reason.
+   * removal (logged with its id and name), delivered by publishRemovals. With `allowAll` false (the
+   * caller's answer when no charger is configured: an empty list is far more often a damaged file
+   * than a wish to remove every charger) nothing is marked, and the devices kept are returned.
    */
   planRemovals(configured: ReadonlySet<string>, allowAll: boolean): string[] {
     const gone = [...this.registry.devices()].filter(
