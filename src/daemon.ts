@@ -205,6 +205,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
       clock,
       logger: log,
       onFrame: (_message, outbound) => upstreamTraffic.frame(outbound),
+      onStopRequested: (id) => sessions.tracker.noteStopRequested(id),
     });
     const ocppTraffic: OcppTrafficCounters[] = ocppBridges.length > 0 ? [upstreamTraffic] : [];
     for (const bridge of ocppBridges) {

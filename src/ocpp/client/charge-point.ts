@@ -54,6 +54,8 @@ export interface ChargePointBridgeOptions {
   reconnectInitialMs?: number;
   /** Every frame on the wire (tests validate them). */
   onFrame?: (message: string, outbound: boolean) => void;
+  /** A transaction is ended on purpose (RemoteStop, a refused idTag…): the session tracker records the stop. */
+  onStopRequested?: () => void;
 }
 
 export class ChargePointBridge {
@@ -194,6 +196,7 @@ export class ChargePointBridge {
       logger: log,
       authorize: (idTag) => this.authorize(idTag),
       saveSettings: () => this.saveSettings(),
+      ...(options.onStopRequested ? { onStopRequested: options.onStopRequested } : {}),
       reboot: () => {
         this.connection.rebootNeeded();
         this.connection.reconnectNow('Reset');

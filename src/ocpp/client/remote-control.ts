@@ -25,6 +25,8 @@ export interface RemoteControlOptions {
   saveSettings: () => void;
   /** Reset: boot again on a fresh connection. */
   reboot: () => void;
+  /** The transaction is ended on purpose: the charger's session ends with it (not a pause). */
+  onStopRequested?: () => void;
   /** Availability or a pending start changed the connector status. */
   onChange: () => void;
   /** Runs `work` after the current answer has been sent. */
@@ -215,6 +217,7 @@ export class RemoteControl {
       return;
     }
     tracker.noteStopReason(reason);
+    this.o.onStopRequested?.();
     try {
       await charger.stopCharging();
     } catch (err) {

@@ -45,6 +45,8 @@ export interface StartBridgesOptions {
   logger: Logger;
   /** Every frame to or from an upstream central system (metrics). */
   onFrame?: (message: string, outbound: boolean) => void;
+  /** A bridge ends a transaction on purpose (for the session tracker's stop reason). */
+  onStopRequested?: (chargerId: string) => void;
 }
 
 /** Starts a bridge for every enabled `ocpp_upstream`; they connect and retry in the background. */
@@ -63,6 +65,7 @@ export async function startChargePointBridges(options: StartBridgesOptions): Pro
       clock: options.clock,
       logger: options.logger,
       ...(options.onFrame ? { onFrame: options.onFrame } : {}),
+      ...(options.onStopRequested ? { onStopRequested: () => options.onStopRequested?.(charger.id) } : {}),
     });
     bridge.start();
     options.logger.info(

@@ -34,62 +34,69 @@ const txProfile = (amps: number) => ({
   },
 });
 
+/** The daemon's wiring: BS20, session tracker, and the charge point bridge telling the tracker of its stops. */
+async function setup() {
+  const world = makeWorld();
+  cleanups.push(() => cleanupWorld(world));
+  const { clock, sim } = world;
+  const cs = await VoltbrasCentralSystem.create(clock);
+  cleanups.push(() => cs.stop());
+  const session = new EvseSession({
+    transport: createSimulatedTransport(sim),
+    pin: '123456',
+    clock,
+    timeZone: TZ,
+  });
+  const charger = new Bs20Charger({
+    id: 'garage',
+    name: 'Garage',
+    session,
+    maxCurrentA: 16,
+    clock,
+    timeZone: TZ,
+  });
+  const store = await SessionStore.open({ dataDir: join(world.dataDir, 'sessions'), timeZone: TZ, clock });
+  const tracker = new SessionTracker({ store, chargers: [charger], timeZone: TZ, clock });
+  const completed: SessionEvent[] = [];
+  tracker.events.on('session_completed', (e) => completed.push(e));
+  tracker.start();
+  cleanups.push(() => tracker.stop());
+  await charger.open();
+  cleanups.push(() => charger.close());
+  await clock.advance(5_000);
+  const bridge = await ChargePointBridge.open({
+    charger,
+    settings: {
+      url: cs.url,
+      stationId: 'BS20-GARAGE',
+      securityProfile: 0,
+      password: undefined,
+      passwordEncoding: 'auto',
+      tls: undefined,
+      idTag: 'HOME',
+      meterValueSampleIntervalS: 60,
+      heartbeatIntervalS: 300,
+      pingIntervalS: 0,
+      callTimeoutS: 600,
+      reconnectMaxDelayS: 30,
+    },
+    dataDir: world.dataDir,
+    timeZone: TZ,
+    clock,
+    logger: silentLogger(),
+    onStopRequested: () => tracker.noteStopRequested('garage'),
+  });
+  bridge.start();
+  cleanups.push(() => bridge.stop());
+  await waitFor(() => cs.of('Heartbeat').length === 1, 'boot, status and heartbeat');
+  sim.plugIn({ demandA: 32 });
+  await clock.advance(10_000);
+  return { clock, sim, cs, charger, bridge, store, completed, tracker };
+}
+
 describe('a charging profile pause on the charge point side', () => {
   it('keeps one session with the pause, from plug-in to unplug', async () => {
-    const world = makeWorld();
-    cleanups.push(() => cleanupWorld(world));
-    const { clock, sim } = world;
-    const cs = await VoltbrasCentralSystem.create(clock);
-    cleanups.push(() => cs.stop());
-    const session = new EvseSession({
-      transport: createSimulatedTransport(sim),
-      pin: '123456',
-      clock,
-      timeZone: TZ,
-    });
-    const charger = new Bs20Charger({
-      id: 'garage',
-      name: 'Garage',
-      session,
-      maxCurrentA: 16,
-      clock,
-      timeZone: TZ,
-    });
-    const store = await SessionStore.open({ dataDir: join(world.dataDir, 'sessions'), timeZone: TZ, clock });
-    const tracker = new SessionTracker({ store, chargers: [charger], timeZone: TZ, clock });
-    const completed: SessionEvent[] = [];
-    tracker.events.on('session_completed', (e) => completed.push(e));
-    tracker.start();
-    cleanups.push(() => tracker.stop());
-    await charger.open();
-    cleanups.push(() => charger.close());
-    await clock.advance(5_000);
-    const bridge = await ChargePointBridge.open({
-      charger,
-      settings: {
-        url: cs.url,
-        stationId: 'BS20-GARAGE',
-        securityProfile: 0,
-        password: undefined,
-        passwordEncoding: 'auto',
-        tls: undefined,
-        idTag: 'HOME',
-        meterValueSampleIntervalS: 60,
-        heartbeatIntervalS: 300,
-        pingIntervalS: 0,
-        callTimeoutS: 600,
-        reconnectMaxDelayS: 30,
-      },
-      dataDir: world.dataDir,
-      timeZone: TZ,
-      clock,
-      logger: silentLogger(),
-    });
-    bridge.start();
-    cleanups.push(() => bridge.stop());
-    await waitFor(() => cs.of('Heartbeat').length === 1, 'boot, status and heartbeat');
-    sim.plugIn({ demandA: 32 });
-    await clock.advance(10_000);
+    const { clock, sim, cs, charger, bridge, store, completed, tracker } = await setup();
     const meterStart = sim.state.energyTotalKwh;
 
     expect(await cs.send('RemoteStartTransaction', { idTag: 'SOLAR' })).toEqual({ status: 'Accepted' });
@@ -117,5 +124,19 @@ describe('a charging profile pause on the charge point side', () => {
     expect(s.pauses?.[0]?.reason).toBe('stopped');
     const pause = s.pauses![0]!;
     expect((pause.to ?? 0) - pause.from).toBeGreaterThanOrEqual(10 * MINUTE);
+  });
+
+  it('ends the session when the central system stops the transaction, the car still plugged in', async () => {
+    const { clock, sim, cs, charger, bridge, store, completed, tracker } = await setup();
+    expect(await cs.send('RemoteStartTransaction', { idTag: 'SOLAR' })).toEqual({ status: 'Accepted' });
+    await waitFor(() => bridge.tracker.transactionId === 1, 'transaction 1');
+    await waitFor(() => charger.getState().charging, 'charging', { clock, stepMs: 1_000 });
+    await clock.advance(10 * MINUTE);
+    expect(await cs.send('RemoteStopTransaction', { transactionId: 1 })).toEqual({ status: 'Accepted' });
+    await waitFor(() => completed.length > 0, 'the session completed', { clock, stepMs: 1_000 });
+    await tracker.idle();
+
+    expect(sim.state.carConnected).toBe(true);
+    expect(store.query().map((s) => s.stopReason)).toEqual(['remote']);
   });
 });
