@@ -17,6 +17,7 @@ import { Aedes, type Client, type PublishPacket } from 'aedes';
 import { type Clock, systemClock } from '../core/clock.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import { listenError } from '../core/port-in-use.js';
+import { UnsavedDataError } from '../core/unsaved-data.js';
 import type { Logger } from '../log.js';
 import { accountChecker, type BrokerAccount } from './broker-accounts.js';
 import { RetainedBounds, type RetainedRefusal } from './retained-bounds.js';
@@ -218,6 +219,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         await serverClosed;
         await store?.close();
         log.info({ port }, 'stopped');
+        // A stop must not lose data silently: the daemon exits non-zero and says what is missing.
+        const unsaved = store?.unsaved() ?? [];
+        if (unsaved.length > 0) throw new UnsavedDataError('the retained message store', unsaved);
       })();
       return closing;
     },

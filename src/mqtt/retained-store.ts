@@ -28,6 +28,7 @@ import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
 import { type Clock, systemClock, type TimerHandle } from '../core/clock.js';
 import { moveAside, writeFileDurably } from '../core/durable-file.js';
 import { LogThrottle } from '../core/log-throttle.js';
+import { describeAge, type UnsavedFile } from '../core/unsaved-data.js';
 import type { Logger } from '../log.js';
 import {
   type JournalEntry,
@@ -81,6 +82,8 @@ export class RetainedStore {
   /** File work runs one task at a time, in order. */
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
+  /** When a batch or snapshot last reached the disk (null: not in this process). */
+  private writtenAt: number | null = null;
 
   constructor(options: RetainedStoreOptions) {
     this.path = options.path;
@@ -220,7 +223,28 @@ export class RetainedStore {
     this.closed = true;
     this.clock.clearTimeout(this.syncTimer);
     this.syncTimer = undefined;
+    // A failed flush schedules a retry; after a stop nobody is left to do it.
+    this.clock.clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
     await this.enqueue(() => this.closeJournal());
+  }
+
+  /**
+   * After close(): the changes that did not reach the disk, if any. The files keep the messages as
+   * of the last good write; the daemon publishes its own again at the next start.
+   */
+  unsaved(): UnsavedFile[] {
+    if (!this.closed || (!this.mustCompact && !this.unsynced)) return [];
+    const since = this.writtenAt;
+    const age = since === null ? '' : ` (the last ${describeAge(this.clock.now() - since)})`;
+    return [
+      {
+        file: this.path,
+        keptIn: this.path,
+        keptSince: since,
+        detail: `retained messages changed ${since === null ? 'since the start' : `since ${new Date(since).toISOString()}`}${age} are not in ${this.path} and ${this.journalPath}; chargebridge publishes its own discovery and states again at the next start, retained messages other clients sent since then are lost`,
+      },
+    ];
   }
 
   private apply(entry: JournalEntry): void {
@@ -251,6 +275,7 @@ export class RetainedStore {
       try {
         const journal = await this.openJournal();
         await journal.write(text);
+        this.writtenAt = this.clock.now();
         this.journalBytes += Buffer.byteLength(text);
         this.markUnsynced();
       } catch (err) {
@@ -280,6 +305,7 @@ export class RetainedStore {
       await writeFileDurably(this.journalPath, header);
       this.journalBytes = Buffer.byteLength(header);
       this.mustCompact = false;
+      this.writtenAt = this.clock.now();
       this.unsynced = false;
       this.clock.clearTimeout(this.syncTimer);
       this.syncTimer = undefined;

@@ -332,4 +332,43 @@ describe('RetainedStore', () => {
     await store.idle();
     expect(view(await new RetainedStore({ path, logger: silentLogger(), clock }).load())).toEqual({ a: 'x' });
   });
+
+  it('a close that cannot write names the file and since when its changes are missing', async () => {
+    const sub = join(dir, 'later');
+    path = join(sub, 'mqtt-retained.json');
+    await mkdir(sub);
+    const store = make();
+    await store.load();
+    store.set(msg('a', 'on disk'));
+    await clock.advance(1000);
+    await store.idle();
+    const written = clock.now();
+    // The disk fills up: the open journal takes no more bytes, and no new file can be made.
+    const proto = (await fileHandlePrototype(dir)) as unknown as { write(): Promise<unknown> };
+    const full = vi
+      .spyOn(proto, 'write')
+      .mockRejectedValue(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+    await rm(sub, { recursive: true });
+    await writeFile(sub, 'a file where the folder should be');
+    await clock.advance(3 * 60_000);
+    store.set(msg('a', 'only in memory'));
+    await store.close();
+    expect(store.unsaved()).toEqual([
+      expect.objectContaining({ file: path, keptIn: path, keptSince: written }),
+    ]);
+    expect(store.unsaved()[0]?.detail).toMatch(
+      new RegExp(
+        `changed since ${new Date(written).toISOString()} \\(the last 3 minutes\\) are not in ${path}`,
+      ),
+    );
+    // A close that wrote everything has nothing to report.
+    full.mockRestore();
+    await rm(sub);
+    await mkdir(sub);
+    const fine = make();
+    await fine.load();
+    fine.set(msg('b', 'x'));
+    await fine.close();
+    expect(fine.unsaved()).toEqual([]);
+  });
 });

@@ -1,7 +1,7 @@
 /**
- * Loaded with `--import` into a daemon started by a test: a disk that fills up on cue. Once the file
+ * Loaded with `--import` into a daemon started by a test: a disk that fills up on cue. While the file
  * named by DISK_FULL_WHEN exists, every file opened for writing whose path matches the regular
- * expression DISK_FULL_MATCH is created but takes no bytes (ENOSPC), as on a full disk. Running as
+ * expression DISK_FULL_MATCH (created or already open) takes no bytes (ENOSPC), as on a full disk. Running as
  * root, chmod cannot make a folder unwritable; this reaches the same code path from the first
  * failing byte. Only `node:fs/promises` open is patched (the session store writes through it).
  */
@@ -25,10 +25,11 @@ if (when && match) {
     const handle = await realOpen(...args);
     const [path, flags] = args;
     const writing = typeof flags === 'string' && /[wa]/.test(flags);
-    if (!writing || !pattern.test(String(path)) || !existsSync(when)) return handle;
+    if (!writing || !pattern.test(String(path))) return handle;
+    // Checked at each write: a file opened before the disk filled up (a journal) fails from then on.
     return new Proxy(handle, {
       get(target, key) {
-        if (key === 'writeFile' || key === 'write' || key === 'appendFile') {
+        if ((key === 'writeFile' || key === 'write' || key === 'appendFile') && existsSync(when)) {
           return async () => {
             throw full(String(path));
           };

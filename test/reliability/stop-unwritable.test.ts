@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT_UNSAVED } from '../../src/cli/run.js';
 import { systemClock } from '../../src/core/clock.js';
 import { embeddedBroker, type TestBroker } from '../helpers/brokers.js';
+import { freePort } from '../helpers/mosquitto.js';
 import { DaemonProcess } from './daemon-process.js';
 import { OutsideCharger } from './outside-charger.js';
 import { readSessionFiles, sessionFolder } from './store-files.js';
@@ -39,7 +40,8 @@ interface Setup {
   spawn(match: string): DaemonProcess;
 }
 
-async function setup(): Promise<Setup> {
+/** `mqttYaml`: the `mqtt:` section's body instead of the test broker (the embedded broker case). */
+async function setup(mqttYaml?: string): Promise<Setup> {
   const dir = mkdtempSync(path.join(tmpdir(), 'cb-stop-unwritable-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const dataDir = path.join(dir, 'data');
@@ -71,7 +73,7 @@ async function setup(): Promise<Setup> {
     [
       `data_dir: ${dataDir}`,
       'timezone: Europe/Berlin',
-      `mqtt:\n  url: ${broker.url}\n  reconnect_period_ms: 250`,
+      `mqtt:\n${mqttYaml ?? `  url: ${broker.url}\n  reconnect_period_ms: 250`}`,
       'homeassistant:\n  enabled: false',
       'chargers:',
       '  - id: garage',
@@ -149,7 +151,7 @@ describe('a clean stop that cannot write its data', () => {
     expect(told?.keptIn).toBe(openPath);
     expect(String(told?.msg)).toMatch(
       new RegExp(
-        `could not write ${openPath} at stop: the open session ${session?.id} stays in ${openPath} from \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z; the last \\d+ seconds of progress were not written`,
+        `could not write ${openPath} at stop: the open session ${session?.id} stays in ${openPath} from \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z; the last \\d+ seconds? of progress were not written`,
       ),
     );
     expect(errors.at(-1)).toMatchObject({ files: [openPath], exitCode: 2 });
@@ -185,5 +187,35 @@ describe('a clean stop that cannot write its data', () => {
     expect(again.child.exitCode).toBe(0);
     expect(readSessionFiles(s.dataDir).closed).toHaveLength(1);
     expect(readSessionFiles(s.dataDir).open).toEqual([]);
+  });
+
+  it("the embedded broker's retained messages: exit code 2, the snapshot and journal named with the time of their last write", async () => {
+    const port = await freePort();
+    const s = await setup(`  embedded_broker:\n    host: 127.0.0.1\n    port: ${port}`);
+    const daemon = s.spawn('mqtt-retained');
+    await eventually(() => daemon.logged(/chargebridge started/).length > 0, 'the start');
+    await eventually(() => s.charger.linked, 'the daemon to link to the charger');
+    const journal = path.join(s.dataDir, 'mqtt-retained.journal');
+    // The header and at least one batch of messages on disk, so the last good write has a time.
+    await eventually(
+      () => existsSync(journal) && readFileSync(journal, 'utf8').split('\n').filter(Boolean).length > 1,
+      'the first retained append',
+    );
+    writeFileSync(s.trigger, '');
+    // The charger's state changes: its retained state topic must be written, and cannot be.
+    s.charger.sim.plugIn({ demandA: 16 });
+    await eventually(
+      () => daemon.logged(/could not write retained messages/).length > 0,
+      'the failed append',
+    );
+    await daemon.stop();
+
+    expect(daemon.child.exitCode).toBe(EXIT_UNSAVED);
+    const snapshot = path.join(s.dataDir, 'mqtt-retained.json');
+    const told = logLines(daemon).find((l) => l.file === snapshot && 'keptIn' in l);
+    expect(told?.keptIn).toBe(snapshot);
+    expect(String(told?.msg)).toMatch(
+      /retained messages changed since \d{4}-\d\d-\d\dT[\d:.]+Z \(the last \d+ seconds?\) are not in .*mqtt-retained\.json and .*mqtt-retained\.journal; chargebridge publishes its own discovery and states again at the next start/,
+    );
   });
 });
