@@ -12,6 +12,7 @@ import { type Clock, systemClock } from './core/clock.js';
 import { prepareDataDir } from './core/data-dir.js';
 import { lockDataDir } from './core/data-dir-lock.js';
 import { StoreProblems } from './core/store-problems.js';
+import { keepStoreProblemsIn } from './core/store-problems-file.js';
 import { UnsavedDataError, type UnsavedFile } from './core/unsaved-data.js';
 import { createBs20Charger } from './evse-master/create.js';
 import type { SimulatedBs20 } from './evse-master/simulator/index.js';
@@ -135,6 +136,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
     if (ocppServer) registerOcppRequests(bridgeApi, ocppServer);
     // Shown on the bridge device until resolved: a store_problem event alone is missed by a late client.
     const storeProblems = new StoreProblems();
+    keepStoreProblemsIn(storeProblems, path.join(config.dataDir, 'store-problems.json'), log);
     const sessions = await openSessionService({
       config,
       chargers,

@@ -1,12 +1,14 @@
 /**
  * Store problems found at start reach Home Assistant even though they happen before it is listening:
  * the bridge device's problem sensor reads them from the retained `bridge/info`, so a client that
- * connects later still sees them, until they are cleared (a corrupt file) or resolved (a failed
- * write, once the store writes again).
+ * connects later still sees them, also after a restart, until they are cleared (a corrupt file) or
+ * resolved (a failed write, once the store writes again).
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startDaemon } from '../../src/daemon.js';
+import { silentLogger } from '../../src/log.js';
 import { MqttProbe, type ReceivedMessage } from '../helpers/mqtt-probe.js';
 import { type DaemonRig, parseJson, runFor, startDaemonRig, waitUntil } from './daemon-rig.js';
 import { sessionFolder } from './store-files.js';
@@ -63,10 +65,22 @@ describe('store problems on the bridge device', () => {
     });
     expect(String(problem?.reason)).toMatch(/not valid JSON/);
 
+    // A restart finds nothing wrong (the bad file is aside) and still shows it: not resolved yet.
+    await rig.daemon.stop();
+    const again = await startDaemon({ loaded: rig.loaded, logger: silentLogger(), clock: rig.clock });
+    cleanups.push(() => again.stop());
+    const afterRestart = await MqttProbe.connect(again.mqttUrl, rig.login);
+    cleanups.push(() => afterRestart.close());
+    await afterRestart.subscribe('chargebridge/bridge/info');
+    const shown = await afterRestart.waitFor('chargebridge/bridge/info', (m) => problemsIn(m).length > 0);
+    expect(problemsIn(shown)).toEqual([problem]);
+
     // Cleared by the user (the button): the retained info says so to every later client.
-    await ha.publish('chargebridge/bridge/request/store_problems/clear', '{}');
-    await ha.waitFor('chargebridge/bridge/info', (m) => !m.retain && problemsIn(m).length === 0);
-    const later = await lateClient(rig);
+    await afterRestart.publish('chargebridge/bridge/request/store_problems/clear', '{}');
+    await afterRestart.waitFor('chargebridge/bridge/info', (m) => !m.retain && problemsIn(m).length === 0);
+    const later = await MqttProbe.connect(again.mqttUrl, rig.login);
+    cleanups.push(() => later.close());
+    await later.subscribe('chargebridge/bridge/info');
     const now = await later.waitFor('chargebridge/bridge/info');
     expect(now.retain).toBe(true);
     expect(problemsIn(now)).toEqual([]);
