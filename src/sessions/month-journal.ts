@@ -6,9 +6,10 @@
  * the newest session is never the one lost. A torn last line (power cut mid-append) is skipped.
  * The journal holds the month's completed sessions once more, so it is never larger than the month.
  */
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { makeDirectory } from '../core/data-dir.js';
 import { noteSchema, type SessionNote, type SessionRecord, sessionRecordSchema } from './record.js';
 
 const entrySchema = z.union([
@@ -27,7 +28,8 @@ export class MonthJournal {
 
   /** On disk when it resolves (write + fsync of the appended line). */
   async append(entry: JournalEntry): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
+    // Not fs.mkdir's recursive mode, which never returns under /proc-like folders (see data-dir.ts).
+    makeDirectory(dirname(this.path));
     const handle = await open(this.path, 'a+', 0o600);
     try {
       // After a torn last line the entry starts a line of its own, or it would be unreadable too.
