@@ -208,6 +208,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
       logger: log,
       onFrame: (_message, outbound) => upstreamTraffic.frame(outbound),
       onStopRequested: (id) => sessions.tracker.noteStopRequested(id),
+      onPauseRequested: (id, reason) => sessions.tracker.notePauseRequested(id, reason),
     });
     const ocppTraffic: OcppTrafficCounters[] = ocppBridges.length > 0 ? [upstreamTraffic] : [];
     for (const bridge of ocppBridges) {

@@ -135,3 +135,21 @@ export function endFromRegister(
     reason: null,
   };
 }
+
+/**
+ * No record yet and the next session begins: the old one ended before it, so the register where the
+ * next one starts (or where a later recorded one started) bounds it. The end time stays unknown.
+ */
+export function endBeforeNext(
+  session: SessionView,
+  nextStartKwh: number,
+  laterRecords: readonly ChargeRecordView[],
+): SessionEnd {
+  const bound = Math.min(nextStartKwh, ...laterRecords.map((r) => r.meterStartKwh ?? nextStartKwh));
+  return {
+    endedAt: session.last.at,
+    meterStopKwh: Math.max(session.last.meterKwh, bound),
+    meterStartKwh: null,
+    reason: null,
+  };
+}

@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import {
   type ChargeRecordView,
   chargeRecordOf,
+  endBeforeNext,
   endFromRecord,
   endFromRegister,
   RECORD_WAIT_MS,
@@ -96,6 +97,8 @@ export class ChargerSessions {
    * inside the same plug-in (the charger's status can show energy before it names the new id).
    */
   private pauseWatched = false;
+  /** A charging rule paused the charge (notePauseRequested), with its reason. */
+  private pauseRequested: { at: number; reason: string } | null = null;
   /** Charge records the charger sent since we started (it replays them until acknowledged). */
   private readonly records: ChargeRecordView[] = [];
   /** A session found over after a restart, waiting for the charger's record of it. */
@@ -164,6 +167,12 @@ export class ChargerSessions {
 
   noteStopRequested(): void {
     this.stopRequestedAt = this.o.clock.now();
+    this.pauseRequested = null;
+  }
+
+  /** A charging rule (a profile below 6 A) stops the charge for a while: a pause, not the end. */
+  notePauseRequested(reason: string): void {
+    this.pauseRequested = { at: this.o.clock.now(), reason };
   }
 
   live(): LiveSession | null {
@@ -232,8 +241,8 @@ export class ChargerSessions {
         this.persist(open);
         this.announce(open);
       } else if (this.pauseWatched && state.plugged) {
-        // A restart inside the same plug-in (a schedule, a charging profile): the charger numbers it
-        // anew, the session goes on.
+        // The charge resumed after a pause a charging rule asked for: the charger numbers it anew,
+        // the session goes on.
         open.adopt(state, newId, this.o.users);
         this.pauseWatched = false;
         this.persist(open);
@@ -250,21 +259,34 @@ export class ChargerSessions {
       this.o.onChanged();
       const stopRequested =
         this.stopRequestedAt !== null && now - this.stopRequestedAt <= this.o.remoteStopWindowMs;
+      const requested =
+        this.pauseRequested !== null && now - this.pauseRequested.at <= this.o.remoteStopWindowMs
+          ? this.pauseRequested.reason
+          : null;
+      const announced = requested ?? (open.pause?.announced ? open.pause.reason : null);
       const reason = closeReason(state, {
         stopRequested,
         chargerStopReason: this.chargerStopReason,
         chargerSessionId: open.record.chargerSessionId,
         pauseCause: open.pause?.cause ?? null,
+        pauseAnnounced: announced !== null,
       });
       if (reason) this.close(open, reason, now, Math.max(meter, open.last.meterKwh));
       else if (state.charging) open.chargingAt(now);
       else {
-        this.pauseWatched = true;
-        open.pauseAt(now, pauseKind(state, this.chargerStopReason));
+        if (announced !== null) this.pauseWatched = true;
+        open.pauseAt(now, {
+          ...pauseKind(state, this.chargerStopReason, announced),
+          announced: announced !== null,
+        });
         if (open.unsaved) this.persist(open);
       }
     }
-    if (!this.open && shouldOpen(state, newId)) this.openSession(state, meter, newId, now);
+    if (!this.open && shouldOpen(state, newId)) {
+      // One open session per charger: the one waiting for its record ends where this one begins.
+      if (this.settling) this.settle(null, this.startMeterOf(state, meter, newId));
+      this.openSession(state, meter, newId, now);
+    }
     if (!isRunning(state)) this.sawIdle = true;
   }
 
@@ -290,8 +312,9 @@ export class ChargerSessions {
     const last = open.last;
     const sameSession =
       newId === null || open.record.chargerSessionId === null || newId === open.record.chargerSessionId;
-    // Still plugged in (charging or paused): the same plug-in, so the same session.
-    if ((isRunning(state) || state.plugged) && sameSession && meter >= last.meterKwh) {
+    // Still charging, or plugged in and paused by a charging rule: the same session.
+    const paused = state.plugged && open.pause?.announced === true;
+    if ((isRunning(state) || paused) && sameSession && meter >= last.meterKwh) {
       this.log.info({ session: open.record.id }, 'resuming the session that was open before the restart');
       return;
     }
@@ -307,7 +330,7 @@ export class ChargerSessions {
   }
 
   /** Closes the session found over after a restart: by the charger's record, else by its register. */
-  private settle(record: ChargeRecordView | null): void {
+  private settle(record: ChargeRecordView | null, nextStartKwh: number | null = null): void {
     const settling = this.settling;
     if (!settling) return;
     this.settling = null;
@@ -319,6 +342,10 @@ export class ChargerSessions {
     if (record) {
       end = endFromRecord(record, view);
       source = "the charger's charge record";
+    } else if (nextStartKwh !== null) {
+      const later = this.records.filter((r) => recordAfter(r, view));
+      end = endBeforeNext(view, nextStartKwh, later);
+      source = 'the start of the next session';
     } else {
       const later = this.records.filter((r) => recordAfter(r, view));
       end = endFromRegister(this.o.charger.getState(), view, later);
@@ -336,6 +363,12 @@ export class ChargerSessions {
   }
 
   // ---- session life ---------------------------------------------------------------------------
+
+  /** Where a session opening now begins on the register (the charger may say it began earlier). */
+  private startMeterOf(state: ChargerState, meter: number, newId: string | null): number {
+    const sessionKwh = newId !== null ? state.session?.energyKwh : null;
+    return typeof sessionKwh === 'number' && sessionKwh > 0 ? meter - sessionKwh : meter;
+  }
 
   private openSession(state: ChargerState, meter: number, newId: string | null, now: number): void {
     const { charger, store } = this.o;
@@ -405,6 +438,7 @@ export class ChargerSessions {
     const closed = open.finish(reason, endedAt, meterStopKwh, this.o.tariff, this.o.timeZone);
     if (this.open === open) this.open = null;
     this.pauseWatched = false;
+    this.pauseRequested = null;
     if (closed.chargerSessionId !== null) this.lastClosedChargerSessionId = closed.chargerSessionId;
     this.lastClosedMeterKwh = closed.meterStopKwh;
     this.lastClosedEndedAt = closed.endedAt ?? endedAt;

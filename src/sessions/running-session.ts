@@ -9,6 +9,9 @@ import { SampleKeeper, type SampleKeeperOptions } from './samples.js';
 import { costSession, type MeterSample, type Tariff } from './tariff.js';
 import type { UserDirectory } from './users.js';
 
+/** Pause reasons that charging rules give (notePauseRequested): such a pause survives a restart. */
+export const ANNOUNCED_PAUSES = new Set(['charging_profile', 'deauthorized']);
+
 const round3 = (value: number) => Math.round(value * 1000) / 1000;
 
 export interface RunningSessionInit {
@@ -35,7 +38,7 @@ export class RunningSession {
   /** Energy flowed at least once: only then is a spell without it a pause. */
   charged: boolean;
   /** The pause going on (also the last entry of record.pauses, with `to` null), and how it would end the session. */
-  pause: { from: number; reason: string; cause: string | null } | null = null;
+  pause: { from: number; reason: string; cause: string | null; announced: boolean } | null = null;
   private costCache: { at: number; cost: number | null } | null = null;
 
   constructor(init: RunningSessionInit) {
@@ -54,12 +57,13 @@ export class RunningSession {
     const ongoing = this.record.pauses?.at(-1);
     if (ongoing && ongoing.to === null) {
       const cause = ongoing.reason === 'fault' ? 'error' : ongoing.reason === 'stopped' ? 'stopped' : null;
-      this.pause = { from: ongoing.from, reason: ongoing.reason, cause };
+      const announced = ANNOUNCED_PAUSES.has(ongoing.reason);
+      this.pause = { from: ongoing.from, reason: ongoing.reason, cause, announced };
     }
   }
 
   /** No energy now: a pause begins (or a fault takes over the one going on). */
-  pauseAt(at: number, kind: { reason: string; cause: string | null }): void {
+  pauseAt(at: number, kind: { reason: string; cause: string | null; announced: boolean }): void {
     if (!this.charged) return;
     this.record.pauses ??= [];
     const pauses = this.record.pauses;

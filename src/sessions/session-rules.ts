@@ -58,12 +58,15 @@ export interface CloseContext {
   chargerSessionId: string | null;
   /** What stopped the energy in the pause the session is in, if it would end a session (`error`, `finished`…). */
   pauseCause: string | null;
+  /** The stop is a pause a charging rule asked for (a charging profile below 6 A): the session goes on. */
+  pauseAnnounced: boolean;
 }
 
 /**
  * Why the open session ends with this state, or null while it goes on. A session is one plug-in
  * (one transaction where the charger has them): it ends when the charger ends its transaction, the
- * car leaves, or a stop is asked for; any other spell without energy is a pause inside it.
+ * car leaves, a stop is asked for or the charger stops on its own; a suspended spell, a fault and a
+ * pause a charging rule asked for are pauses inside it.
  */
 export function closeReason(state: ChargerState, context: CloseContext): string | null {
   const own = state.session;
@@ -78,9 +81,12 @@ export function closeReason(state: ChargerState, context: CloseContext): string 
   if (state.charging) return null;
   // The car left: the session ends for what stopped the energy before (a fault that did not clear…).
   if (!state.plugged) return context.pauseCause ?? 'unplugged';
+  // A fault that clears goes on in the same session; one that does not ends it when the car leaves.
+  if (state.status === 'suspended' || state.status === 'scheduled' || state.status === 'error') return null;
   if (context.stopRequested) return 'remote';
   if (context.chargerStopReason !== null) return context.chargerStopReason;
-  return null;
+  if (context.pauseAnnounced) return null;
+  return state.status === 'finished' ? 'finished' : 'stopped';
 }
 
 export interface PauseKind {
@@ -90,9 +96,14 @@ export interface PauseKind {
   cause: string | null;
 }
 
-/** What kind of pause a state without energy is, inside an open session. */
-export function pauseKind(state: ChargerState, chargerStopReason: string | null): PauseKind {
+/** What kind of pause a state without energy is, inside an open session; `announced`: the reason a rule gave. */
+export function pauseKind(
+  state: ChargerState,
+  chargerStopReason: string | null,
+  announced: string | null = null,
+): PauseKind {
   if (state.status === 'error') return { reason: 'fault', cause: 'error' };
+  if (announced !== null) return { reason: announced, cause: null };
   if (state.status === 'scheduled') return { reason: 'scheduled', cause: null };
   const ocpp = state.raw.ocppStatus;
   if (ocpp === 'SuspendedEVSE') return { reason: 'suspended_evse', cause: null };

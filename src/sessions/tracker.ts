@@ -186,6 +186,11 @@ export class SessionTracker {
     this.follower(chargerId).noteStopRequested();
   }
 
+  /** Call when a charging rule stops the charge for a while (a profile below 6 A): the session pauses. */
+  notePauseRequested(chargerId: string, reason: string): void {
+    this.follower(chargerId).notePauseRequested(reason);
+  }
+
   /** The open session of a charger (a copy, samples up to now), or null. */
   currentSession(chargerId: string): SessionRecord | null {
     const live = this.perCharger.get(chargerId)?.live();

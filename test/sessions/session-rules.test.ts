@@ -24,7 +24,13 @@ const txSession = (id: string) => ({
   limitEnergyKwh: null,
   limitMinutes: null,
 });
-const quiet = { stopRequested: false, chargerStopReason: null, chargerSessionId: 'tx-1', pauseCause: null };
+const quiet = {
+  stopRequested: false,
+  chargerStopReason: null,
+  chargerSessionId: 'tx-1',
+  pauseCause: null,
+  pauseAnnounced: false,
+};
 
 describe('session rules', () => {
   it('opens on energy flowing, or on an authorised suspended transaction only', () => {
@@ -38,10 +44,14 @@ describe('session rules', () => {
     expect(closeReason(state({ charging: true, plugged: false }), quiet)).toBeNull();
     expect(closeReason(state({ plugged: true, status: 'suspended' }), quiet)).toBeNull();
     expect(closeReason(state({ plugged: false, status: 'available' }), quiet)).toBe('unplugged');
-    // A fault, a stop by the charger or a schedule while plugged in: a pause, not the end.
+    // A fault, or a stop a charging rule asked for, while plugged in: a pause, not the end.
     expect(closeReason(state({ plugged: true, status: 'error' }), quiet)).toBeNull();
-    expect(closeReason(state({ plugged: true, status: 'finished' }), quiet)).toBeNull();
-    expect(closeReason(state({ plugged: true, status: 'plugged' }), quiet)).toBeNull();
+    expect(
+      closeReason(state({ plugged: true, status: 'finished' }), { ...quiet, pauseAnnounced: true }),
+    ).toBeNull();
+    // The charger stopping on its own ends it.
+    expect(closeReason(state({ plugged: true, status: 'finished' }), quiet)).toBe('finished');
+    expect(closeReason(state({ plugged: true, status: 'plugged' }), quiet)).toBe('stopped');
     // The car leaves during a fault that did not clear, or after the charger finished.
     expect(closeReason(state({ plugged: false, status: 'error' }), { ...quiet, pauseCause: 'error' })).toBe(
       'error',
@@ -62,7 +72,8 @@ describe('session rules', () => {
       });
     expect(closeReason(ended('EVDisconnected'), quiet)).toBe('unplugged');
     expect(closeReason(ended('Other'), { ...quiet, pauseCause: 'error' })).toBe('error');
-    expect(closeReason(ended('Remote', 'tx-0'), quiet)).toBeNull(); // another transaction's end
+    // Another transaction's end says nothing about this one.
+    expect(closeReason(ended('Remote', 'tx-0'), { ...quiet, pauseAnnounced: true })).toBeNull();
   });
 
   it('maps charger stop reasons', () => {

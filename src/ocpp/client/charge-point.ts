@@ -56,6 +56,8 @@ export interface ChargePointBridgeOptions {
   onFrame?: (message: string, outbound: boolean) => void;
   /** A transaction is ended on purpose (RemoteStop, a refused idTag…): the session tracker records the stop. */
   onStopRequested?: () => void;
+  /** The charge pauses inside the transaction (a profile below 6 A): the session tracker keeps one session. */
+  onPauseRequested?: (reason: string) => void;
 }
 
 export class ChargePointBridge {
@@ -186,6 +188,7 @@ export class ChargePointBridge {
       clock,
       logger: log,
       onChange: () => this.status.refresh(),
+      ...(options.onPauseRequested ? { onPauseRequested: options.onPauseRequested } : {}),
     });
     this.remote = new RemoteControl({
       charger,
@@ -197,6 +200,7 @@ export class ChargePointBridge {
       authorize: (idTag) => this.authorize(idTag),
       saveSettings: () => this.saveSettings(),
       ...(options.onStopRequested ? { onStopRequested: options.onStopRequested } : {}),
+      ...(options.onPauseRequested ? { onPauseRequested: options.onPauseRequested } : {}),
       reboot: () => {
         this.connection.rebootNeeded();
         this.connection.reconnectNow('Reset');

@@ -50,6 +50,8 @@ export interface CurrentControlOptions {
   logger: Logger;
   /** The status may have changed (pause/resume). */
   onChange: () => void;
+  /** The charge is paused by a profile (not ended): the session tracker keeps the session open. */
+  onPauseRequested?: (reason: string) => void;
 }
 
 export class CurrentControl {
@@ -254,6 +256,7 @@ export class CurrentControl {
         this.log.info('charging profile below 6 A: pausing the charge');
         tracker.setPaused(true);
         this.o.onChange();
+        this.o.onPauseRequested?.('charging_profile');
         try {
           await charger.stopCharging();
         } catch (err) {

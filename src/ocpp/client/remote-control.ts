@@ -27,6 +27,8 @@ export interface RemoteControlOptions {
   reboot: () => void;
   /** The transaction is ended on purpose: the charger's session ends with it (not a pause). */
   onStopRequested?: () => void;
+  /** The energy stops but the transaction stays open (a refused idTag): a pause for the session. */
+  onPauseRequested?: (reason: string) => void;
   /** Availability or a pending start changed the connector status. */
   onChange: () => void;
   /** Runs `work` after the current answer has been sent. */
@@ -252,6 +254,7 @@ export class RemoteControl {
     tracker.setDeauthorized();
     this.o.onChange();
     if (wasPaused) return; // already not charging
+    this.o.onPauseRequested?.('deauthorized');
     try {
       await charger.stopCharging();
     } catch (err) {

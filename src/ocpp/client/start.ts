@@ -47,6 +47,8 @@ export interface StartBridgesOptions {
   onFrame?: (message: string, outbound: boolean) => void;
   /** A bridge ends a transaction on purpose (for the session tracker's stop reason). */
   onStopRequested?: (chargerId: string) => void;
+  /** A bridge pauses the charge inside its transaction (for the session tracker). */
+  onPauseRequested?: (chargerId: string, reason: string) => void;
 }
 
 /** Starts a bridge for every enabled `ocpp_upstream`; they connect and retry in the background. */
@@ -66,6 +68,9 @@ export async function startChargePointBridges(options: StartBridgesOptions): Pro
       logger: options.logger,
       ...(options.onFrame ? { onFrame: options.onFrame } : {}),
       ...(options.onStopRequested ? { onStopRequested: () => options.onStopRequested?.(charger.id) } : {}),
+      ...(options.onPauseRequested
+        ? { onPauseRequested: (reason: string) => options.onPauseRequested?.(charger.id, reason) }
+        : {}),
     });
     bridge.start();
     options.logger.info(

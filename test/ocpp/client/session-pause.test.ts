@@ -85,6 +85,7 @@ async function setup() {
     clock,
     logger: silentLogger(),
     onStopRequested: () => tracker.noteStopRequested('garage'),
+    onPauseRequested: (reason) => tracker.notePauseRequested('garage', reason),
   });
   bridge.start();
   cleanups.push(() => bridge.stop());
@@ -121,7 +122,7 @@ describe('a charging profile pause on the charge point side', () => {
     expect(s.stopReason).toBe('unplugged');
     expect(s.energyKwh).toBeCloseTo(sim.state.energyTotalKwh - meterStart, 2);
     expect(s.pauses).toHaveLength(1);
-    expect(s.pauses?.[0]?.reason).toBe('stopped');
+    expect(s.pauses?.[0]?.reason).toBe('charging_profile');
     const pause = s.pauses![0]!;
     expect((pause.to ?? 0) - pause.from).toBeGreaterThanOrEqual(10 * MINUTE);
   });
