@@ -8,7 +8,7 @@ import type { ChargerState } from '../core/charger.js';
 /** A charge record's start time within this of the session's start names the same session (clocks drift). */
 export const RECORD_START_TOLERANCE_MS = 5 * 60_000;
 /** After a restart finds the session over, wait this long for the charger's record before using the register. */
-export const RECORD_WAIT_MS = 30_000;
+export const RECORD_WAIT_MS = 5_000;
 
 export interface ChargeRecordView {
   chargerSessionId: string | null;
@@ -101,7 +101,7 @@ export function endFromRecord(record: ChargeRecordView, session: SessionView): S
 
 /**
  * No record: the register closes the session when the car is gone and no other charge ran since
- * (the charger names no other session, and no record of a later one came). Everything the register
+ * (the charger still names this session as its last one, and no record of a later one came). Everything the register
  * gained since the last saved reading was this session's. The end time is then the charger's own
  * (start + duration of its session) when it still reports it, else the last saved reading's.
  * Otherwise the last saved reading stays the end, as it was.
@@ -120,8 +120,9 @@ export function endFromRegister(
   const register = state.energyTotalKwh;
   const reported = state.session?.chargerSessionId ?? null;
   const ours = reported !== null && reported === session.chargerSessionId;
-  if (register === null || state.plugged || state.charging) return asSaved;
-  if (reported !== null && !ours) return asSaved;
+  // Only when the charger still names this session is it known that nothing charged since; a
+  // charger that names none may have run any number of sessions while we were down.
+  if (register === null || state.plugged || state.charging || !ours) return asSaved;
   // A later session's record bounds ours by its start meter.
   const bound = Math.min(register, ...laterRecords.map((r) => r.meterStartKwh ?? register));
   const reportedEnd =

@@ -176,7 +176,8 @@ export class ChargerSessions {
   }
 
   live(): LiveSession | null {
-    const open = this.open;
+    // A session waiting for the charger's record is still open (on disk too).
+    const open = this.open ?? this.settling?.open ?? null;
     if (!open) return null;
     return {
       record: structuredClone(open.record),

@@ -238,7 +238,9 @@ describe('session files gone bad under the daemon', () => {
     );
     for (const l of told) expect(String(l.reason)).not.toBe('');
 
-    // The last good copies are what the daemon serves; the open session is closed as it was.
+    // The last good copies are what the daemon serves; the open session is closed as it was (once
+    // the charger had a few seconds to send its record of it: it has none).
+    await runFor(s.rig.clock, 10_000, 1_000);
     const list = await listSessions(s, { month: '2026-05' });
     const ids = (list.sessions as Array<Record<string, unknown>>).map((r) => r.id).sort();
     expect(ids).toEqual([...maySessions.map((r) => r.id), stillOpen.id].sort());
