@@ -295,6 +295,9 @@ export class SessionStore {
     shard.db.data.sessions.push(copy);
     const wasOpen = this.open.delete(record.id);
     this.version++;
+    // open.json no longer lists it: an open.json write meanwhile (the next session opening) must wait
+    // for this month file, or a crash between the two loses the session.
+    shard.dirty = true;
     shard.pending.set(copy.id, await this.journal(shard, { session: copy }));
     const closed = await this.persistShard(shard);
     const open = wasOpen ? await this.persistOpen() : closed;
