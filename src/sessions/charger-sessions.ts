@@ -144,9 +144,8 @@ export class ChargerSessions {
     for (const off of this.unsubscribe.splice(0)) off();
     if (this.open) this.o.clock.clearTimeout(this.open.announceTimer);
     if (this.open?.unsaved) this.persist(this.open);
-    // Still open on disk: the next start reconciles it.
-    if (this.settling) this.o.clock.clearTimeout(this.settling.timer);
-    this.settling = null;
+    // Stopping before the record came: close it with what the charger said so far.
+    if (this.settling) this.settle(null);
   }
 
   get selectedUser(): string | null {
