@@ -99,6 +99,8 @@ export class ChargerSessions {
   private pauseWatched = false;
   /** A charging rule paused the charge (notePauseRequested), with its reason. */
   private pauseRequested: { at: number; reason: string } | null = null;
+  /** The open session after a restart or link drop, until the charger is seen running it again: it may have ended unseen. */
+  private unconfirmed: RunningSession | null = null;
   /** Charge records the charger sent since we started (it replays them until acknowledged). */
   private readonly records: ChargeRecordView[] = [];
   /** A session found over after a restart, waiting for the charger's record of it. */
@@ -123,6 +125,7 @@ export class ChargerSessions {
       });
       // Decided at the first fresh reading: continue, or close with the last known meter value.
       this.resumePending = true;
+      this.unconfirmed = this.open;
     }
   }
 
@@ -197,6 +200,15 @@ export class ChargerSessions {
       this.records.push(record);
       if (this.records.length > 20) this.records.shift();
       if (this.settling && recordMatches(record, viewOf(this.settling.open))) this.settle(record);
+      else if (
+        this.open &&
+        this.open === this.unconfirmed &&
+        record.chargerSessionId !== null &&
+        record.chargerSessionId === this.open.record.chargerSessionId
+      )
+        // The charger's record of the session we still hold open (it ended while we were away, and
+        // the charger may already run the next one): closed as the charger counted it.
+        this.closeByRecord(this.open, record);
     } else if (event.type === 'charging_stopped') {
       const reason = event.data?.reason;
       if (typeof reason === 'string') this.chargerStopReason = stopReasonFromCharger(reason);
@@ -206,6 +218,7 @@ export class ChargerSessions {
   private onState(state: ChargerState): void {
     if (state.link !== 'online') {
       this.fresh = false;
+      this.unconfirmed = this.open;
       this.pauseWatched = false;
       this.staleMark = state.updatedAt;
       // While we cannot see the charger a session may begin without us.
@@ -254,6 +267,8 @@ export class ChargerSessions {
       }
     }
     if (open) {
+      if (reportedId !== null && reportedId === open.record.chargerSessionId && isRunning(state))
+        this.unconfirmed = null;
       const kept = open.observe(state, meter, now, this.o.users);
       if (kept || now - open.lastPersistAt >= this.o.persistIntervalMs) this.persist(open);
       this.o.onChanged();
@@ -327,6 +342,16 @@ export class ChargerSessions {
       timer: this.o.clock.setTimeout(() => this.settle(null), record ? 0 : RECORD_WAIT_MS),
     };
     if (record) this.settle(record);
+  }
+
+  private closeByRecord(open: RunningSession, record: ChargeRecordView): void {
+    const end = endFromRecord(record, viewOf(open));
+    const reason = end.reason === null ? 'interrupted' : stopReasonFromCharger(end.reason);
+    this.log.info(
+      { session: open.record.id, meterStopKwh: end.meterStopKwh, reason },
+      "closing the session with the charger's charge record",
+    );
+    this.close(open, reason, end.endedAt, end.meterStopKwh);
   }
 
   /** Closes the session found over after a restart: by the charger's record, else by its register. */
