@@ -99,6 +99,8 @@ export class ChargerSessions {
   private pauseWatched = false;
   /** A charging rule paused the charge (notePauseRequested), with its reason. */
   private pauseRequested: { at: number; reason: string } | null = null;
+  /** When a restart began waiting for the charger to name the session it runs. */
+  private resumeWaitFrom: number | null = null;
   /** The open session after a restart or link drop, until the charger is seen running it again: it may have ended unseen. */
   private unconfirmed: RunningSession | null = null;
   /** Charge records the charger sent since we started (it replays them until acknowledged). */
@@ -241,6 +243,13 @@ export class ChargerSessions {
     const reportedId = state.session?.chargerSessionId ?? null;
     const newId = reportedId !== null && reportedId !== this.lastClosedChargerSessionId ? reportedId : null;
     if (this.resumePending) {
+      // Charging, but not yet named: it may be a new charge begun while we were down. Wait for its
+      // name (or the open session's record) before giving it these readings, a bounded while.
+      const named = this.open?.record.chargerSessionId ?? null;
+      if (state.charging && reportedId === null && named !== null && this.open) {
+        this.resumeWaitFrom ??= now;
+        if (now - this.resumeWaitFrom < this.o.announceDelayMs) return;
+      }
       this.resumePending = false;
       this.resume(state, meter, newId);
     }
