@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { camelizeKeys, isPlainObject } from './casing.js';
 import { demoConfigFile } from './demo.js';
-import { applyEnvOverrides, CONFIG_PATH_VARIABLE } from './env.js';
+import { applyEnvOverrides, CONFIG_PATH_VARIABLE, ENV_PREFIX } from './env.js';
 import { ConfigError, type ConfigIssue, formatPath, type PathSegment } from './errors.js';
 import { canonicalTimeZone } from './fields.js';
 import { Provenance } from './provenance.js';
@@ -160,7 +160,12 @@ function finish(built: LoadedConfig & { issues: ConfigIssue[] }, file: string | 
 export const EMPTY_FILE_MESSAGE =
   'the file is empty (only blanks, comments or null), so chargebridge did not start: an empty or truncated ' +
   'file would leave no chargers. Restore it from a backup, or write at least one key (see ' +
-  'config/chargebridge.example.yaml); `chargers: []` if you really want none';
+  'config/chargebridge.example.yaml; `chargers: []` if you really want none), or give the chargers in ' +
+  'CHARGEBRIDGE_CHARGERS__… environment variables';
+
+function setsChargers(env: NodeJS.ProcessEnv): boolean {
+  return Object.keys(env).some((name) => name.toUpperCase().startsWith(`${ENV_PREFIX}CHARGERS`) && env[name]);
+}
 
 /** Validates a config file's text as if it were read from `path` (secrets.yaml and *_file beside it). */
 export function parseConfigText(
@@ -171,10 +176,12 @@ export function parseConfigText(
   if (source.issues.length > 0) throw new ConfigError(source.issues, options.path);
   // A file emptied by accident (0 bytes, `~`, a write cut short by a full disk) must not start a
   // daemon with no chargers: Home Assistant would lose them all.
-  if (source.value === null || source.value === undefined) {
+  // Chargers given entirely by CHARGEBRIDGE_CHARGERS__… variables (a container) make an empty file fine.
+  const emptyFile = source.value === null || source.value === undefined;
+  if (emptyFile && !setsChargers(options.env ?? {})) {
     throw new ConfigError([{ path: '', message: EMPTY_FILE_MESSAGE }], options.path);
   }
-  const value = source.value;
+  const value = emptyFile ? {} : source.value;
   if (!isPlainObject(value)) {
     const got = Array.isArray(value) ? 'a list' : `${JSON.stringify(value)}`;
     throw new ConfigError(

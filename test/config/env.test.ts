@@ -1,9 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { BLE_CHARGER, issuesOf, load, problems } from './helpers.js';
 
+/** A file with one key: an empty file is refused unless the environment gives the chargers. */
+const ONE_KEY = 'timezone: Europe/Amsterdam\n';
+
 describe('environment overrides', () => {
+  it('an empty file is fine when the environment gives the chargers, refused when it does not', () => {
+    const charger = {
+      CHARGEBRIDGE_CHARGERS__0__ID: 'garage',
+      CHARGEBRIDGE_CHARGERS__0__TYPE: 'bs20',
+      CHARGEBRIDGE_CHARGERS__0__TRANSPORT: 'simulated',
+    };
+    expect(load('', { env: charger }).config.chargers.map((c) => c.id)).toEqual(['garage']);
+    expect(problems('', { env: { CHARGEBRIDGE_LOG_LEVEL: 'debug' } })).toEqual([
+      expect.stringMatching(/the file is empty .* or give the chargers in CHARGEBRIDGE_CHARGERS__/),
+    ]);
+  });
+
   it('set nested keys, with numbers and booleans parsed', () => {
-    const { config } = load('', {
+    const { config } = load(ONE_KEY, {
       env: {
         CHARGEBRIDGE_LOG_LEVEL: 'debug',
         CHARGEBRIDGE_MQTT__EMBEDDED_BROKER__PORT: '1884',
@@ -65,11 +80,11 @@ describe('environment overrides', () => {
   });
 
   it('CHARGEBRIDGE_CONFIG is the file path, not a key', () => {
-    expect(load('', { env: { CHARGEBRIDGE_CONFIG: '/somewhere' } }).config.logLevel).toBe('info');
+    expect(load(ONE_KEY, { env: { CHARGEBRIDGE_CONFIG: '/somewhere' } }).config.logLevel).toBe('info');
   });
 
   it('bad values name the variable, with no line number', () => {
-    const issues = issuesOf('', { env: { CHARGEBRIDGE_MQTT__EMBEDDED_BROKER__PORT: 'abc' } });
+    const issues = issuesOf(ONE_KEY, { env: { CHARGEBRIDGE_MQTT__EMBEDDED_BROKER__PORT: 'abc' } });
     expect(issues).toEqual([
       {
         path: 'mqtt.embedded_broker.port',
@@ -80,7 +95,7 @@ describe('environment overrides', () => {
   });
 
   it('a misspelt variable is an unknown key with a suggestion', () => {
-    expect(problems('', { env: { CHARGEBRIDGE_MQTT__URLL: 'mqtt://x' } })).toEqual([
+    expect(problems(ONE_KEY, { env: { CHARGEBRIDGE_MQTT__URLL: 'mqtt://x' } })).toEqual([
       'mqtt.urll: unknown key (did you mean "url"?); allowed here: embedded_broker, url, username, password, client_id, tls, base_topic, keepalive_s, protocol_version, reconnect_period_ms (set by CHARGEBRIDGE_MQTT__URLL)',
     ]);
   });
@@ -101,13 +116,13 @@ describe('environment overrides', () => {
     expect(problems(`chargers:${BLE_CHARGER}`, { env: { CHARGEBRIDGE_CHARGERS__PIN: '123456' } })).toEqual([
       'chargers.pin: cannot be set by CHARGEBRIDGE_CHARGERS__PIN: chargers is a list; use an item number, e.g. CHARGERS__0__…',
     ]);
-    expect(problems('', { env: { CHARGEBRIDGE_MQTT__0: 'x' } })).toEqual([
+    expect(problems(ONE_KEY, { env: { CHARGEBRIDGE_MQTT__0: 'x' } })).toEqual([
       'mqtt[0]: cannot be set by CHARGEBRIDGE_MQTT__0: mqtt is a mapping of keys, not a list',
     ]);
   });
 
   it('malformed names and YAML are reported', () => {
-    expect(problems('', { env: { CHARGEBRIDGE_MQTT___URL: 'x' } })).toEqual([
+    expect(problems(ONE_KEY, { env: { CHARGEBRIDGE_MQTT___URL: 'x' } })).toEqual([
       ': environment variable CHARGEBRIDGE_MQTT___URL is not a valid override: write CHARGEBRIDGE_ then keys joined by a double underscore, e.g. CHARGEBRIDGE_MQTT__URL',
     ]);
     expect(problems('', { env: { CHARGEBRIDGE_CHARGERS: '[unclosed' } })[0]).toMatch(
