@@ -5,7 +5,8 @@
  * process is gone (a crash, a power cut) is taken over with a log line. On Linux the file also holds
  * the boot id and the process's start time: after a reboot its old PID may belong to another program.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, linkSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 
@@ -71,7 +72,33 @@ export function lockDataDir(dataDir: string, options: LockOptions): DataDirLock 
   throw new DataDirLockedError(file, typeof owner === 'object' && owner !== null ? owner.pid : 0);
 }
 
+/**
+ * The lock appears whole or not at all: written to a private temp file, then hard-linked into place
+ * (which fails if a lock exists). A second daemon never sees an empty lock and takes it for stale.
+ */
 function tryCreate(file: string, content: string): boolean {
+  const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  writeFileSync(temp, content, { mode: 0o644, flag: 'wx' });
+  try {
+    linkSync(temp, file);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    // Filesystems without hard links (FAT, some network shares): create exclusively, then write.
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP')
+      return createThenWrite(file, content);
+    throw err;
+  } finally {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function createThenWrite(file: string, content: string): boolean {
   let fd: number;
   try {
     fd = openSync(file, 'wx', 0o644);

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -36,6 +36,19 @@ const identityOf = (pid: number) => started.get(pid);
 const fake = { isAlive, identityOf };
 
 describe('the data directory lock', () => {
+  it('appears whole: its PID is in it from the first moment, and no temp file is left', () => {
+    const dir = tempDir();
+    const lock = lockDataDir(dir, { logger: silentLogger(), pid: 5000, ...fake });
+    expect(readdirSync(dir)).toEqual([LOCK_FILE_NAME]);
+    expect(readFileSync(path.join(dir, LOCK_FILE_NAME), 'utf8')).toBe('5000\nboot-a/900\n');
+    // A second daemon finds the whole lock, never an empty file it could take for stale.
+    expect(() =>
+      lockDataDir(dir, { logger: silentLogger(), pid: 4242, isAlive: () => true, identityOf }),
+    ).toThrow(DataDirLockedError);
+    expect(readdirSync(dir)).toEqual([LOCK_FILE_NAME]);
+    lock.release();
+  });
+
   it('holds the PID while taken and is gone after release', () => {
     const dir = tempDir();
     const { logger } = captureLogs();
