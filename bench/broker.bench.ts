@@ -175,12 +175,7 @@ export const brokerBench: Bench = {
   name: 'broker',
   async run(): Promise<BenchSection> {
     const mosquitto = await startMosquitto();
-    const mosquittoPid = Number(
-      (await import('node:child_process'))
-        .execFileSync('pgrep', ['-n', '-f', `mosquitto -c .*chargebridge-mosquitto`])
-        .toString()
-        .trim(),
-    );
+    const mosquittoPid = mosquitto.pid ?? 0;
     const brokers: BrokerUnderTest[] = [
       await startNodeBroker('current'),
       {

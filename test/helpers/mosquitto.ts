@@ -23,6 +23,8 @@ export interface MosquittoOptions {
 
 export interface Mosquitto {
   readonly port: number;
+  /** The running broker's process id (benchmarks read its CPU time); undefined while stopped. */
+  readonly pid: number | undefined;
   readonly url: string;
   /** SIGTERM and wait for exit. */
   stop(): Promise<void>;
@@ -112,6 +114,9 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
 
   return {
     port,
+    get pid() {
+      return child?.pid;
+    },
     url: `${options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     stop: () => signal('SIGTERM'),
     kill: () => signal('SIGKILL'),
