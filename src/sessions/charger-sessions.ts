@@ -103,6 +103,13 @@ export class ChargerSessions {
   private resumeWaitFrom: number | null = null;
   /** The open session after a restart or link drop, until the charger is seen running it again: it may have ended unseen. */
   private unconfirmed: RunningSession | null = null;
+  /**
+   * The session restored at start, until the charger names it running again: while the charger runs
+   * something it has not named yet, its readings may be a new charge's and are held back.
+   */
+  private restoredUnseen: RunningSession | null = null;
+  /** When readings began to be held back for restoredUnseen. */
+  private holdFrom: number | null = null;
   /** Charge records the charger sent since we started (it replays them until acknowledged). */
   private readonly records: ChargeRecordView[] = [];
   /** A session found over after a restart, waiting for the charger's record of it. */
@@ -128,6 +135,7 @@ export class ChargerSessions {
       // Decided at the first fresh reading: continue, or close with the last known meter value.
       this.resumePending = true;
       this.unconfirmed = this.open;
+      this.restoredUnseen = this.open;
     }
   }
 
@@ -268,11 +276,31 @@ export class ChargerSessions {
         open.adopt(state, newId, this.o.users);
         this.pauseWatched = false;
         this.persist(open);
+      } else if (open === this.restoredUnseen) {
+        // Restored, and the charger now names another session: ours ended while we were down. It
+        // closes as a restart finds it over (its record, else where the new one began), and the new
+        // one starts where the charger says, not at this moment.
+        this.open = null;
+        this.unconfirmed = null;
+        this.restoredUnseen = null;
+        this.awaitRecord(open);
+        open = null;
       } else {
         // The charger moved on to another session while we were not looking (link down).
         const handover = handoverMeterKwh(open.last.meterKwh, state, meter);
         this.close(open, 'replaced', Math.min(now, chargerStartedAt(state, open.last.at, now)), handover);
         open = null;
+      }
+    }
+    if (open && open === this.restoredUnseen) {
+      if (reportedId !== null && reportedId === open.record.chargerSessionId) {
+        this.restoredUnseen = null;
+        this.holdFrom = null;
+      } else if (reportedId === null && open.record.chargerSessionId !== null && isRunning(state)) {
+        // Running but not named yet (a BS20 names its session a moment after the status): it may be
+        // a charge begun while we were down, so these readings wait for the name (a bounded while).
+        this.holdFrom ??= now;
+        if (now - this.holdFrom < this.o.announceDelayMs) return;
       }
     }
     if (open) {
@@ -344,6 +372,12 @@ export class ChargerSessions {
     }
     // Over while we were down: the charger's record of it (if it comes) says how it ended.
     this.open = null;
+    this.restoredUnseen = null;
+    this.awaitRecord(open);
+  }
+
+  /** A session found over: closed by the charger's record when it has come or comes soon. */
+  private awaitRecord(open: RunningSession): void {
     const view = viewOf(open);
     const record = this.records.find((r) => recordMatches(r, view));
     this.settling = {
@@ -471,6 +505,7 @@ export class ChargerSessions {
     this.takeStoredNotes(open);
     const closed = open.finish(reason, endedAt, meterStopKwh, this.o.tariff, this.o.timeZone);
     if (this.open === open) this.open = null;
+    if (this.restoredUnseen === open) this.restoredUnseen = null;
     this.pauseWatched = false;
     this.pauseRequested = null;
     if (closed.chargerSessionId !== null) this.lastClosedChargerSessionId = closed.chargerSessionId;

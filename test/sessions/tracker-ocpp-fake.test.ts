@@ -191,6 +191,42 @@ describe('session tracking with an OCPP-style charger', () => {
     expect(a.endedAt).toBeLessThanOrEqual(b.startedAt);
   });
 
+  it('after a restart, a charge the station names only later is not given to the session open before (it ended while we were down)', async () => {
+    charger.online(1000);
+    charger.set({
+      plugged: true,
+      charging: true,
+      status: 'charging',
+      session: charger.session({ chargerSessionId: 'A', energyKwh: 0 }),
+    });
+    await charge(6, 30); // A: 3 kWh, saved open
+    await tracker.stop();
+    const aEnd = clock.now();
+    await step(10 * MINUTE);
+    // While down: A ended, B began 2 minutes ago. The station shows a running charge, unnamed at first.
+    const bStart = clock.now() - 2 * MINUTE;
+    charger.set({ status: 'suspended', charging: false, energyTotalKwh: 1003.2, session: null });
+    await boot();
+    await step(1_000);
+    charger.set({ status: 'charging', charging: true, powerW: 6000, energyTotalKwh: 1003.3 });
+    await step(1_000);
+    charger.set({
+      energyTotalKwh: 1003.4,
+      session: charger.session({ chargerSessionId: 'B', energyKwh: 0.4, startedAt: bStart }),
+    });
+    await step(0);
+
+    expect(completed).toHaveLength(1);
+    const a = completed[0]!.session;
+    expect(a.chargerSessionId).toBe('A');
+    expect(a.meterStopKwh).toBeCloseTo(1003, 6);
+    expect(a.endedAt).toBe(aEnd);
+    const b = tracker.currentSession('station')!;
+    expect(b.chargerSessionId).toBe('B');
+    expect(b.startedAt).toBe(bStart);
+    expect(b.meterStartKwh).toBeCloseTo(1003, 6);
+  });
+
   it('joins a transaction already running at start-up with the energy the station counted', async () => {
     await tracker.stop();
     charger.online(2000, {
