@@ -100,7 +100,7 @@ function applyChargingStatus(
 ): ChargerState {
   const session: ChargerSession = {
     chargerSessionId: c.chargeId || null,
-    startedAt: c.startTime.unixMs,
+    startedAt: sessionStart(c.startTime.unixMs, c.elapsedS, ctx.now),
     energyKwh: c.sessionEnergyKwh,
     durationS: c.elapsedS,
     userId: c.userId || null,
@@ -119,6 +119,18 @@ function applyChargingStatus(
   if (c.currentState === CurrentState.ChargingReservation)
     next.status = normaliseStatus(next, c.currentState);
   return next;
+}
+
+/**
+ * When the running session began. The BS20 tells it in whole seconds of its own clock, which we set
+ * in whole seconds too: it can read up to 2 s early. The whole seconds it has counted since (at the
+ * moment of this status) say it began at most 1 s before now − elapsed, so a start a little earlier
+ * than that is moved there. A larger gap (a clock far off, a count that skips pauses) is left alone.
+ */
+function sessionStart(reported: number | null, elapsedS: number | null, now: number): number | null {
+  if (reported === null || elapsedS === null || !Number.isFinite(elapsedS) || elapsedS < 0) return reported;
+  const notBefore = now - (elapsedS + 1) * 1000;
+  return reported < notBefore && notBefore - reported <= 2_000 ? notBefore : reported;
 }
 
 /**
