@@ -263,14 +263,21 @@ export class ChargerSessions {
     }
     let open = this.open;
     if (open && newId !== null && newId !== open.record.chargerSessionId) {
-      if (open.record.chargerSessionId === null) {
+      // Restored before the charger named it, and the session it names began after our last reading
+      // of ours (2 s for whole-second clocks): a new charge, ours ended while we were down.
+      const reportedStart = state.session?.startedAt;
+      const laterOne =
+        open === this.restoredUnseen &&
+        typeof reportedStart === 'number' &&
+        reportedStart > open.last.at + 2_000;
+      if (open.record.chargerSessionId === null && !laterOne) {
         open.adopt(state, newId, this.o.users);
         // The swipe that came with this session is used up (it must not name the next one).
         this.recentTag = null;
         if (open === this.joinedLate) this.startWhereTheChargerDid(open, state, meter);
         this.persist(open);
         this.announce(open);
-      } else if (this.pauseWatched && state.plugged) {
+      } else if (this.pauseWatched && state.plugged && !laterOne) {
         // The charge resumed after a pause a charging rule asked for: the charger numbers it anew,
         // the session goes on.
         open.adopt(state, newId, this.o.users);
@@ -296,7 +303,7 @@ export class ChargerSessions {
       if (reportedId !== null && reportedId === open.record.chargerSessionId) {
         this.restoredUnseen = null;
         this.holdFrom = null;
-      } else if (reportedId === null && open.record.chargerSessionId !== null && isRunning(state)) {
+      } else if (reportedId === null && isRunning(state)) {
         // Running but not named yet (a BS20 names its session a moment after the status): it may be
         // a charge begun while we were down, so these readings wait for the name (a bounded while).
         this.holdFrom ??= now;

@@ -227,6 +227,31 @@ describe('session tracking with an OCPP-style charger', () => {
     expect(b.meterStartKwh).toBeCloseTo(1003, 6);
   });
 
+  it('after a restart, a session saved before the station named it does not take the name of a later charge', async () => {
+    charger.online(1000);
+    charger.set({ plugged: true, charging: true, status: 'charging', session: null });
+    await charge(6, 5); // 0.5 kWh, never named
+    await tracker.stop();
+    await step(10 * MINUTE);
+    const bStart = clock.now() - 2 * MINUTE;
+    charger.set({ energyTotalKwh: 1000.7, session: null });
+    await boot();
+    await step(1_000);
+    charger.set({
+      energyTotalKwh: 1000.8,
+      session: charger.session({ chargerSessionId: 'B', energyKwh: 0.2, startedAt: bStart }),
+    });
+    await step(0);
+
+    expect(completed).toHaveLength(1);
+    expect(completed[0]!.session.chargerSessionId).toBeNull();
+    expect(completed[0]!.session.meterStopKwh).toBeLessThanOrEqual(1000.6);
+    const b = tracker.currentSession('station')!;
+    expect(b.chargerSessionId).toBe('B');
+    expect(b.startedAt).toBe(bStart);
+    expect(b.meterStartKwh).toBeCloseTo(1000.6, 6);
+  });
+
   it('joins a transaction already running at start-up with the energy the station counted', async () => {
     await tracker.stop();
     charger.online(2000, {
