@@ -454,6 +454,9 @@ export class ChargerSessions {
     if (typeof sessionKwh === 'number' && sessionKwh > 0) {
       meterStart = Math.min(meter, Math.max(this.lastClosedMeterKwh ?? 0, meter - sessionKwh));
       startedAt = chargerStartedAt(state, this.lastClosedEndedAt, now);
+    } else if (newId !== null && startAgreesWithDuration(state, now)) {
+      // Joined before its first 0.01 kWh (a car slow to draw): it still began when the charger says.
+      startedAt = chargerStartedAt(state, this.lastClosedEndedAt, now);
     }
     const recentTag =
       this.recentTag && now - this.recentTag.at <= this.o.tagWindowMs ? this.recentTag.tag : null;
@@ -549,6 +552,14 @@ export class ChargerSessions {
       periodOf: (at) => (tariff ? `${windowNameAt(tariff, at, timeZone)}|` : '') + dayKey(at, timeZone),
     };
   }
+}
+
+/** The charger's start agrees with the time it says the session has run (a clock far off does not). */
+function startAgreesWithDuration(state: ChargerState, now: number): boolean {
+  const startedAt = state.session?.startedAt;
+  const durationS = state.session?.durationS;
+  if (typeof startedAt !== 'number' || typeof durationS !== 'number') return false;
+  return Math.abs(now - startedAt - durationS * 1000) <= 20_000;
 }
 
 function viewOf(open: RunningSession): SessionView {

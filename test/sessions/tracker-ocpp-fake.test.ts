@@ -272,6 +272,32 @@ describe('session tracking with an OCPP-style charger', () => {
     expect(s.energyKwh).toBe(4);
   });
 
+  it('joins a charge running at start-up before its first 0.01 kWh from where the station says it began', async () => {
+    await tracker.stop();
+    const begun = clock.now() - 2_000;
+    charger.online(2000, {
+      plugged: true,
+      charging: true,
+      status: 'charging',
+      session: charger.session({ chargerSessionId: '98', energyKwh: 0, startedAt: begun, durationS: 2 }),
+    });
+    await boot();
+    expect(tracker.currentSession('station')!.startedAt).toBe(begun);
+    // A clock far off is not believed.
+    await tracker.stop();
+    await step(MINUTE);
+    charger.set({
+      session: charger.session({
+        chargerSessionId: '99',
+        energyKwh: 0,
+        startedAt: begun - 86_400_000,
+        durationS: 1,
+      }),
+    });
+    await boot();
+    expect(tracker.currentSession('station')!.startedAt).toBe(clock.now());
+  });
+
   it('names the session after an RFID swipe just before it starts', async () => {
     charger.online(100, { plugged: true, status: 'plugged' });
     await step(MINUTE);
