@@ -1,4 +1,4 @@
-/** Test vectors of docs/evse-master-protocol.md §9.3, verbatim. */
+/** The test vectors of docs/protocol.md ("Test vectors"), verbatim. */
 import { hexToBytes } from '../../../src/evse-master/protocol/index.js';
 
 export const VECTORS = {
