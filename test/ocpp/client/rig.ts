@@ -40,6 +40,24 @@ export function makeWorld(): World {
   return { clock, sim, dataDir: mkdtempSync(join(tmpdir(), 'cb-ocpp-client-')) };
 }
 
+/** The charge point settings every client test starts from (one BS20, profile 0, no pings). */
+export function bridgeSettings(url: string) {
+  return {
+    url,
+    stationId: 'BS20-GARAGE',
+    securityProfile: 0 as const,
+    password: undefined,
+    passwordEncoding: 'auto' as const,
+    tls: undefined,
+    idTag: 'HOME',
+    meterValueSampleIntervalS: 60,
+    heartbeatIntervalS: 300,
+    pingIntervalS: 0,
+    callTimeoutS: 600,
+    reconnectMaxDelayS: 30,
+  };
+}
+
 export class Rig {
   readonly frames = new FrameLog();
   readonly charger: Bs20Charger;
@@ -80,21 +98,7 @@ export class Rig {
     await this.clock.advance(5_000);
     this.bridge = await ChargePointBridge.open({
       charger: this.charger,
-      settings: {
-        url: this.options.url,
-        stationId: 'BS20-GARAGE',
-        securityProfile: 0,
-        password: undefined,
-        passwordEncoding: 'auto',
-        tls: undefined,
-        idTag: 'HOME',
-        meterValueSampleIntervalS: 60,
-        heartbeatIntervalS: 300,
-        pingIntervalS: 0,
-        callTimeoutS: 600,
-        reconnectMaxDelayS: 30,
-        ...this.options.settings,
-      },
+      settings: { ...bridgeSettings(this.options.url), ...this.options.settings },
       dataDir: this.world.dataDir,
       timeZone: TZ,
       clock: this.clock,

@@ -14,7 +14,7 @@ import { createSimulatedTransport } from '../../../src/evse-master/simulator/ind
 import { silentLogger } from '../../../src/log.js';
 import { ChargePointBridge } from '../../../src/ocpp/client/charge-point.js';
 import { VoltbrasCentralSystem } from './peers.js';
-import { cleanupWorld, MINUTE, makeWorld, TZ, waitFor } from './rig.js';
+import { bridgeSettings, cleanupWorld, MINUTE, makeWorld, TZ, waitFor } from './rig.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -47,20 +47,7 @@ async function setup() {
   await clock.advance(5_000);
   const bridge = await ChargePointBridge.open({
     charger,
-    settings: {
-      url: cs.url,
-      stationId: 'BS20-GARAGE',
-      securityProfile: 0,
-      password: undefined,
-      passwordEncoding: 'auto',
-      tls: undefined,
-      idTag: 'HOME',
-      meterValueSampleIntervalS: 60,
-      heartbeatIntervalS: 300,
-      pingIntervalS: 0,
-      callTimeoutS: 600,
-      reconnectMaxDelayS: 30,
-    },
+    settings: bridgeSettings(cs.url),
     dataDir: world.dataDir,
     timeZone: TZ,
     clock,
